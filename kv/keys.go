@@ -1,0 +1,32 @@
+package kv
+
+import "time"
+
+// Every Redis key Yanzhen uses is built here. Prefix "yz:" keeps them apart from anything else on a
+// shared Redis.
+const (
+	// DedupTTL: how long a message's dedup record lives. WeChat retries a message 3 times within ~15 s;
+	// a minute covers slow networks. Value: "" while the first delivery runs, then "r:" + reply.
+	DedupTTL = 60 * time.Second
+	// IdentityTTL: the openid → member cache; deleted on bind/unbind, so the TTL only bounds staleness
+	// after changes made outside Yanzhen (e.g. by hand in the database).
+	IdentityTTL = 10 * time.Minute
+	// StateTTL: default life of a conversation step (a quiz, a survey) with no reply from the user.
+	StateTTL = 30 * time.Minute
+	// TokenLockTTL: how long one process may hold the lock while fetching a WeChat access token.
+	TokenLockTTL = 10 * time.Second
+)
+
+// DedupKey: one WeChat delivery (MsgId, or FromUserName+CreateTime+Event for events), per channel.
+func DedupKey(channel, id string) string { return "yz:dedup:" + channel + ":" + id }
+
+// IdentityKey: the member bound to a WeChat openid on a channel ("oa" or "mp"); "-" caches "not bound".
+func IdentityKey(channel, openID string) string { return "yz:id:" + channel + ":" + openID }
+
+// StateKey: the pending conversation step of one user on one channel.
+func StateKey(channel, openID string) string { return "yz:state:" + channel + ":" + openID }
+
+// AccessTokenKey / AccessTokenLockKey: the shared WeChat access token of one app and the lock held by
+// the one process that refreshes it.
+func AccessTokenKey(appID string) string     { return "yz:wx:token:" + appID }
+func AccessTokenLockKey(appID string) string { return "yz:wx:token:lock:" + appID }

@@ -1,0 +1,27 @@
+// Package models holds Yanzhen's GORM models (one file per aggregate), opens the database named by a
+// URL and migrates its schema. Models carry no queries of their own: each capability's service owns its
+// queries.
+package models
+
+import (
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// all is every model, in dependency order. Migrate creates or updates their tables.
+func all() []any {
+	return []any{
+		&Org{},
+		&Member{},
+		&LocationReport{},
+	}
+}
+
+// Migrate brings the schema up to date. It is idempotent and runs at start-up and from `yanzhen migrate`.
+func Migrate(db *gorm.DB) error {
+	if err := db.AutoMigrate(all()...); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
