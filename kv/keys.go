@@ -30,3 +30,12 @@ func StateKey(channel, openID string) string { return "yz:state:" + channel + ":
 // the one process that refreshes it.
 func AccessTokenKey(appID string) string     { return "yz:wx:token:" + appID }
 func AccessTokenLockKey(appID string) string { return "yz:wx:token:lock:" + appID }
+
+// AccessTokenKey holds the raw token with TTL = its expires_in minus 5 minutes (WeChat hands out a
+// new stable token in the last 5 minutes); AccessTokenLockKey lives TokenLockTTL and holds a random
+// value so that only its holder deletes it. Both are set by bot/wechat/wxapi.
+
+// WeChatSDKKey: a value the silenceper/wechat SDK caches through wxapi.RedisCache (JS-SDK tickets and
+// the like), under the SDK's own key name, with the TTL the SDK asks for. The SDK's stable-token key
+// maps to AccessTokenKey instead, so SDK objects and wxapi share one token.
+func WeChatSDKKey(sdkKey string) string { return "yz:wx:sdk:" + sdkKey }

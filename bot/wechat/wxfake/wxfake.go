@@ -1,0 +1,946 @@
+// Package wxfake imitates api.weixin.qq.com for the calls Yanzhen makes, so tests and the demo run
+// without WeChat. It issues access tokens, answers the message, QR-code, mass-send, tagging and
+// jscode2session APIs with WeChat's own JSON shapes and error codes, records every call, and can be
+// told to fail (an error code, a delay, an outage, a user who unsubscribed).
+//
+// A *Server is an http.Handler: use it with httptest.NewServer in tests, or ListenAndServe beside a
+// demo server. GET /_fake/calls lists the messages sent to a user, for a terminal simulator.
+package wxfake
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The WeChat API paths the fake answers (Call.API is one of these, or an unknown path).
+const (
+	APIStableToken      = "/cgi-bin/stable_token"
+	APIToken            = "/cgi-bin/token"
+	APICustomSend       = "/cgi-bin/message/custom/send"
+	APITemplateSend     = "/cgi-bin/message/template/send"
+	APISubscribeBizSend = "/cgi-bin/message/subscribe/bizsend"
+	APISubscribeSend    = "/cgi-bin/message/subscribe/send"
+	APIQRCodeCreate     = "/cgi-bin/qrcode/create"
+	APICode2Session     = "/sns/jscode2session"
+	APIMassSend         = "/cgi-bin/message/mass/send"
+	APIMassSendAll      = "/cgi-bin/message/mass/sendall"
+	APIBatchTagging     = "/cgi-bin/tags/members/batchtagging"
+)
+
+// AllAPIs, given to Fail or Delay, applies to every path.
+const AllAPIs = "*"
+
+// TokenLifetime is the expires_in of every token the fake issues, as WeChat's.
+const TokenLifetime = 7200 * time.Second
+
+// Call is one recorded request.
+type Call struct {
+	Seq     int64 // 1, 2, 3… over the fake's life (Reset does not restart it)
+	API     string
+	Method  string
+	Query   url.Values
+	Body    []byte
+	Token   string // the access_token query parameter, if any
+	AppID   string // the app the token belongs to (token APIs and jscode2session: the appid sent)
+	At      time.Time
+	Status  int // HTTP status answered; 499 when the client gave up during a Delay
+	ErrCode int // errcode answered (0 = success)
+
+	// For message APIs: who it went to, its msgtype, and a readable rendering of it.
+	To      []string
+	MsgType string
+	Text    string
+}
+
+// OK reports whether the call succeeded.
+func (c Call) OK() bool { return c.Status == http.StatusOK && c.ErrCode == 0 }
+
+type token struct {
+	appID   string
+	expires time.Time
+	invalid bool
+}
+
+type fault struct {
+	errcode int
+	status  int
+	times   int // < 0: forever
+}
+
+type session struct{ openID, unionID string }
+
+// Server is the fake. The zero value is not usable; call New.
+type Server struct {
+	now func() time.Time
+
+	mu          sync.Mutex
+	apps        map[string]string // appid → secret; empty: any app is accepted
+	templates   map[string]bool   // empty: any template id is accepted
+	tokens      map[string]*token
+	current     map[string]string // appid → its current stable token
+	fetches     map[string]int
+	calls       []Call
+	seq         int64
+	faults      map[string]*fault
+	delays      map[string]time.Duration
+	down        bool
+	userErrs    map[string]int
+	sessions    map[string]session
+	usedCodes   map[string]bool
+	tickets     map[string]string // QR ticket → scene
+	clientMsgID map[string]int64
+	tags        map[int64]map[string]bool
+	nextID      int64
+}
+
+// New returns a fake with no registered apps (any appid and secret get a token).
+func New() *Server {
+	s := &Server{now: time.Now}
+	s.init()
+	return s
+}
+
+func (s *Server) init() {
+	s.apps = map[string]string{}
+	s.templates = map[string]bool{}
+	s.tokens = map[string]*token{}
+	s.current = map[string]string{}
+	s.sessions = map[string]session{}
+	s.usedCodes = map[string]bool{}
+	s.tickets = map[string]string{}
+	s.clientMsgID = map[string]int64{}
+	s.tags = map[int64]map[string]bool{}
+	s.resetFaults()
+	s.nextID = 1000
+}
+
+func (s *Server) resetFaults() {
+	s.fetches = map[string]int{}
+	s.calls = nil
+	s.faults = map[string]*fault{}
+	s.delays = map[string]time.Duration{}
+	s.down = false
+	s.userErrs = map[string]int{}
+}
+
+// ListenAndServe serves the fake on addr (e.g. "127.0.0.1:9001") until it fails.
+func (s *Server) ListenAndServe(addr string) error {
+	srv := &http.Server{Addr: addr, Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	return srv.ListenAndServe()
+}
+
+// AddApp registers an app. Once any app is registered, token requests for other appids get 40013 and
+// a wrong secret gets 40125.
+func (s *Server) AddApp(appID, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps[appID] = secret
+}
+
+// AddTemplate registers template ids. Once any is registered, other ids get 40037.
+func (s *Server) AddTemplate(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		s.templates[id] = true
+	}
+}
+
+// AddSession makes jscode2session answer code with this openid and unionid. Unregistered codes get
+// openid "mp_"+code and no unionid; the code "bad" gets 40029; a code used twice gets 40163.
+func (s *Server) AddSession(code, openID, unionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions[code] = session{openID, unionID}
+}
+
+// InvalidateTokens makes every token issued so far invalid (40001), as when another party forced a
+// refresh; the next stable_token request issues a new one.
+func (s *Server) InvalidateTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tokens {
+		t.invalid = true
+	}
+	clear(s.current)
+}
+
+// ExpireTokens makes every token issued so far expired (42001).
+func (s *Server) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, t := range s.tokens {
+		if t.expires.After(now) {
+			t.expires = now
+		}
+	}
+	clear(s.current)
+}
+
+// TokenFetches counts the tokens handed to appid (stable_token and token requests that succeeded).
+func (s *Server) TokenFetches(appID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches[appID]
+}
+
+// Fail makes the next times calls to api (a path, or AllAPIs) answer errcode; times < 0: until
+// cleared with times == 0.
+func (s *Server) Fail(api string, errcode, times int) {
+	s.setFault(api, fault{errcode: errcode, status: http.StatusOK, times: times})
+}
+
+// FailStatus makes the next times calls to api answer HTTP status with an empty body.
+func (s *Server) FailStatus(api string, status, times int) {
+	s.setFault(api, fault{status: status, times: times})
+}
+
+func (s *Server) setFault(api string, f fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.times == 0 {
+		delete(s.faults, api)
+		return
+	}
+	s.faults[api] = &f
+}
+
+// Delay makes calls to api (a path, or AllAPIs) wait d before answering; 0 clears it. A client that
+// gives up first is recorded with Status 499 and nothing happens.
+func (s *Server) Delay(api string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 {
+		delete(s.delays, api)
+		return
+	}
+	s.delays[api] = d
+}
+
+// Down makes every API call answer HTTP 503 (the /_fake/ endpoints still work).
+func (s *Server) Down(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// SetUserError makes every message to openid (customer service, template, subscribe) answer errcode:
+// 43004 unsubscribed, 45015 the 48-hour window closed, 45047 quota used, 43101 no subscription left.
+// 0 clears it.
+func (s *Server) SetUserError(openID string, errcode int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if errcode == 0 {
+		delete(s.userErrs, openID)
+		return
+	}
+	s.userErrs[openID] = errcode
+}
+
+// TagMembers returns the openids tagged with tagID through batchtagging, sorted.
+func (s *Server) TagMembers(tagID int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id := range s.tags[tagID] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// QRScene returns the scene of a QR code the fake created, as a scan would report it.
+func (s *Server) QRScene(ticket string) (scene string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	scene, ok = s.tickets[ticket]
+	return scene, ok
+}
+
+// Reset forgets recorded calls, fetch counts and every injected fault (Fail, Delay, Down,
+// SetUserError). Registered apps, templates and issued tokens stay; Seq keeps counting.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetFaults()
+}
+
+// Calls returns every recorded call, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// CallsTo returns the recorded calls to one API path.
+func (s *Server) CallsTo(api string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if c.API == api {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TextsTo returns the contents of the customer-service text messages delivered to openid, oldest
+// first.
+func (s *Server) TextsTo(openID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.calls {
+		if c.API == APICustomSend && c.MsgType == "text" && c.OK() && len(c.To) == 1 && c.To[0] == openID {
+			out = append(out, c.Text)
+		}
+	}
+	return out
+}
+
+// Message is one outbound message as GET /_fake/calls lists it.
+type Message struct {
+	Seq     int64           `json:"seq"`
+	API     string          `json:"api"`
+	To      []string        `json:"to"`
+	MsgType string          `json:"msgtype"`
+	Text    string          `json:"text"` // a readable rendering
+	Body    json.RawMessage `json:"body"`
+	ErrCode int             `json:"errcode"`
+	At      time.Time       `json:"at"`
+}
+
+// MessagesTo returns the messages with Seq > since sent to openid ("" = to anyone), including mass
+// sends to a tag the user has; failed ones only when all is true.
+func (s *Server) MessagesTo(openID string, since int64, all bool) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []Message{}
+	for _, c := range s.calls {
+		if c.Seq <= since || c.MsgType == "" || (!all && !c.OK()) {
+			continue
+		}
+		if openID != "" && !contains(c.To, openID) {
+			continue
+		}
+		m := Message{Seq: c.Seq, API: c.API, To: c.To, MsgType: c.MsgType, Text: c.Text, ErrCode: c.ErrCode, At: c.At}
+		if json.Valid(c.Body) {
+			m.Body = c.Body
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP answers one request as WeChat would.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_fake/") {
+		s.serveControl(w, r)
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	c := Call{API: r.URL.Path, Method: r.Method, Query: r.URL.Query(), Body: body, Token: r.URL.Query().Get("access_token")}
+
+	s.mu.Lock()
+	down := s.down
+	d, ok := s.delays[c.API]
+	if !ok {
+		d = s.delays[AllAPIs]
+	}
+	s.mu.Unlock()
+
+	if down {
+		s.mu.Lock()
+		c.Status = http.StatusServiceUnavailable
+		s.record(&c)
+		s.mu.Unlock()
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			s.mu.Lock()
+			c.Status = 499
+			s.record(&c)
+			s.mu.Unlock()
+			return
+		}
+	}
+
+	s.mu.Lock()
+	status, resp := s.handle(&c)
+	c.Status = status
+	if resp != nil {
+		c.ErrCode, _ = resp["errcode"].(int)
+	}
+	s.record(&c)
+	s.mu.Unlock()
+
+	if resp == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; encoding=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(resp)
+}
+
+// record appends c; s.mu is held.
+func (s *Server) record(c *Call) {
+	s.seq++
+	c.Seq = s.seq
+	c.At = s.now()
+	s.calls = append(s.calls, *c)
+}
+
+type reply map[string]any
+
+type route struct {
+	token bool // needs a valid access_token
+	fn    func(s *Server, c *Call) reply
+}
+
+var routes = map[string]route{
+	APIStableToken:      {fn: (*Server).stableToken},
+	APIToken:            {fn: (*Server).token},
+	APICode2Session:     {fn: (*Server).code2Session},
+	APICustomSend:       {token: true, fn: (*Server).customSend},
+	APITemplateSend:     {token: true, fn: (*Server).templateSend},
+	APISubscribeBizSend: {token: true, fn: (*Server).subscribeSend},
+	APISubscribeSend:    {token: true, fn: (*Server).subscribeSend},
+	APIQRCodeCreate:     {token: true, fn: (*Server).qrCreate},
+	APIMassSend:         {token: true, fn: (*Server).massSend},
+	APIMassSendAll:      {token: true, fn: (*Server).massSend},
+	APIBatchTagging:     {token: true, fn: (*Server).batchTagging},
+}
+
+// handle runs one API call; s.mu is held. A nil reply means an empty body.
+func (s *Server) handle(c *Call) (int, reply) {
+	rt, ok := routes[c.API]
+	if !ok {
+		return http.StatusNotFound, errReply(40066)
+	}
+	f := s.faults[c.API]
+	if f == nil {
+		f = s.faults[AllAPIs]
+	}
+	if f != nil {
+		if f.times > 0 {
+			f.times--
+			if f.times == 0 {
+				for k, v := range s.faults {
+					if v == f {
+						delete(s.faults, k)
+					}
+				}
+			}
+		}
+		if f.status != http.StatusOK {
+			return f.status, nil
+		}
+		return http.StatusOK, errReply(f.errcode)
+	}
+	if rt.token {
+		appID, code := s.checkToken(c.Token)
+		c.AppID = appID
+		if code != 0 {
+			return http.StatusOK, errReply(code)
+		}
+	}
+	return http.StatusOK, rt.fn(s, c)
+}
+
+func (s *Server) checkToken(tok string) (appID string, errcode int) {
+	if tok == "" {
+		return "", 41001
+	}
+	t, ok := s.tokens[tok]
+	if !ok || t.invalid {
+		return "", 40001
+	}
+	if !s.now().Before(t.expires) {
+		return t.appID, 42001
+	}
+	return t.appID, 0
+}
+
+func (s *Server) checkApp(appID, secret string) int {
+	switch {
+	case appID == "":
+		return 41002
+	case secret == "":
+		return 41004
+	case len(s.apps) == 0:
+		return 0
+	}
+	want, ok := s.apps[appID]
+	if !ok {
+		return 40013
+	}
+	if want != secret {
+		return 40125
+	}
+	return 0
+}
+
+func (s *Server) issue(appID string) (string, *token) {
+	tok := "FAKE_" + randomHex(24)
+	t := &token{appID: appID, expires: s.now().Add(TokenLifetime)}
+	s.tokens[tok] = t
+	s.fetches[appID]++
+	return tok, t
+}
+
+func (s *Server) stableToken(c *Call) reply {
+	var req struct {
+		GrantType    string `json:"grant_type"`
+		AppID        string `json:"appid"`
+		Secret       string `json:"secret"`
+		ForceRefresh bool   `json:"force_refresh"`
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	c.AppID = req.AppID
+	if req.GrantType != "client_credential" {
+		return errReply(40002)
+	}
+	if code := s.checkApp(req.AppID, req.Secret); code != 0 {
+		return errReply(code)
+	}
+	now := s.now()
+	// Without force_refresh WeChat returns the current token until its last 5 minutes.
+	if cur, ok := s.tokens[s.current[req.AppID]]; ok && !req.ForceRefresh && !cur.invalid && cur.expires.Sub(now) > 5*time.Minute {
+		s.fetches[req.AppID]++
+		return reply{"access_token": s.current[req.AppID], "expires_in": int(cur.expires.Sub(now) / time.Second)}
+	}
+	tok, _ := s.issue(req.AppID)
+	s.current[req.AppID] = tok
+	return reply{"access_token": tok, "expires_in": int(TokenLifetime / time.Second)}
+}
+
+func (s *Server) token(c *Call) reply {
+	q := c.Query
+	c.AppID = q.Get("appid")
+	if q.Get("grant_type") != "client_credential" {
+		return errReply(40002)
+	}
+	if code := s.checkApp(q.Get("appid"), q.Get("secret")); code != 0 {
+		return errReply(code)
+	}
+	tok, _ := s.issue(q.Get("appid"))
+	return reply{"access_token": tok, "expires_in": int(TokenLifetime / time.Second)}
+}
+
+func (s *Server) code2Session(c *Call) reply {
+	q := c.Query
+	c.AppID = q.Get("appid")
+	if code := s.checkApp(q.Get("appid"), q.Get("secret")); code != 0 {
+		return errReply(code)
+	}
+	code := q.Get("js_code")
+	switch {
+	case q.Get("grant_type") != "authorization_code":
+		return errReply(40002)
+	case code == "":
+		return errReply(41008)
+	case code == "bad":
+		return errReply(40029)
+	case s.usedCodes[code]:
+		return errReply(40163)
+	}
+	s.usedCodes[code] = true
+	sess, ok := s.sessions[code]
+	if !ok {
+		sess = session{openID: "mp_" + code}
+	}
+	key := make([]byte, 16)
+	rand.Read(key)
+	r := reply{"openid": sess.openID, "session_key": base64.StdEncoding.EncodeToString(key)}
+	if sess.unionID != "" {
+		r["unionid"] = sess.unionID
+	}
+	return r
+}
+
+type article struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	URL         string `json:"url"`
+	PicURL      string `json:"picurl"`
+}
+
+var customTypes = map[string]bool{
+	"text": true, "image": true, "voice": true, "video": true, "music": true, "news": true, "mpnews": true,
+	"mpnewsarticle": true, "msgmenu": true, "wxcard": true, "miniprogrampage": true, "link": true,
+}
+
+func (s *Server) customSend(c *Call) reply {
+	var req struct {
+		ToUser  string `json:"touser"`
+		MsgType string `json:"msgtype"`
+		Text    struct {
+			Content string `json:"content"`
+		} `json:"text"`
+		News struct {
+			Articles []article `json:"articles"`
+		} `json:"news"`
+		MiniProgramPage struct {
+			Title    string `json:"title"`
+			AppID    string `json:"appid"`
+			PagePath string `json:"pagepath"`
+		} `json:"miniprogrampage"`
+		Link article `json:"link"`
+	}
+	if len(c.Body) == 0 {
+		return errReply(44002)
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	if req.ToUser == "" {
+		return errReply(40003)
+	}
+	c.To, c.MsgType = []string{req.ToUser}, req.MsgType
+	if !customTypes[req.MsgType] {
+		return errReply(40008)
+	}
+	switch req.MsgType {
+	case "text":
+		if strings.TrimSpace(req.Text.Content) == "" {
+			return errReply(44004)
+		}
+		c.Text = req.Text.Content
+	case "news":
+		switch len(req.News.Articles) {
+		case 0:
+			return errReply(44003)
+		case 1:
+		default: // customer-service news carries one article since 2018
+			return errReply(45008)
+		}
+		c.Text = renderArticle(req.News.Articles[0])
+	case "link":
+		c.Text = renderArticle(req.Link)
+	case "miniprogrampage":
+		if req.MiniProgramPage.PagePath == "" {
+			return errReply(47003)
+		}
+		c.Text = "[miniprogram] " + req.MiniProgramPage.Title + " (" + req.MiniProgramPage.PagePath + ")"
+	default:
+		c.Text = "[" + req.MsgType + "]"
+	}
+	if code := s.userErrs[req.ToUser]; code != 0 {
+		return errReply(code)
+	}
+	return okReply(nil)
+}
+
+func renderArticle(a article) string {
+	parts := []string{a.Title}
+	if a.Description != "" {
+		parts = append(parts, a.Description)
+	}
+	if a.URL != "" {
+		parts = append(parts, a.URL)
+	}
+	return strings.Join(parts, "\n")
+}
+
+type templateData map[string]struct {
+	Value string `json:"value"`
+}
+
+func (d templateData) render() string {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	lines := make([]string, 0, len(keys))
+	for _, k := range keys {
+		lines = append(lines, k+": "+d[k].Value)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (s *Server) templateSend(c *Call) reply {
+	var req struct {
+		ToUser     string       `json:"touser"`
+		TemplateID string       `json:"template_id"`
+		URL        string       `json:"url"`
+		Data       templateData `json:"data"`
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	if req.ToUser == "" {
+		return errReply(40003)
+	}
+	c.To, c.MsgType = []string{req.ToUser}, "template"
+	c.Text = "[template " + req.TemplateID + "]\n" + req.Data.render()
+	if req.URL != "" {
+		c.Text += "\n" + req.URL
+	}
+	if req.TemplateID == "" || (len(s.templates) > 0 && !s.templates[req.TemplateID]) {
+		return errReply(40037)
+	}
+	if code := s.userErrs[req.ToUser]; code != 0 {
+		return errReply(code)
+	}
+	s.nextID++
+	return okReply(reply{"msgid": s.nextID})
+}
+
+// subscribeSend answers both the official account's bizsend and the mini-program's subscribe send.
+func (s *Server) subscribeSend(c *Call) reply {
+	var req struct {
+		ToUser     string       `json:"touser"`
+		TemplateID string       `json:"template_id"`
+		Page       string       `json:"page"`
+		Data       templateData `json:"data"`
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	if req.ToUser == "" {
+		return errReply(40003)
+	}
+	c.To, c.MsgType = []string{req.ToUser}, "subscribe"
+	c.Text = "[subscribe " + req.TemplateID + "]\n" + req.Data.render()
+	if req.Page != "" {
+		c.Text += "\n" + req.Page
+	}
+	switch {
+	case req.TemplateID == "" || (len(s.templates) > 0 && !s.templates[req.TemplateID]):
+		return errReply(40037)
+	case len(req.Data) == 0:
+		return errReply(47003)
+	}
+	if code := s.userErrs[req.ToUser]; code != 0 {
+		return errReply(code)
+	}
+	return okReply(nil)
+}
+
+func (s *Server) qrCreate(c *Call) reply {
+	var req struct {
+		ExpireSeconds int64  `json:"expire_seconds"`
+		ActionName    string `json:"action_name"`
+		ActionInfo    struct {
+			Scene struct {
+				SceneID  int64  `json:"scene_id"`
+				SceneStr string `json:"scene_str"`
+			} `json:"scene"`
+		} `json:"action_info"`
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	var scene string
+	switch req.ActionName {
+	case "QR_SCENE", "QR_LIMIT_SCENE":
+		scene = strconv.FormatInt(req.ActionInfo.Scene.SceneID, 10)
+	case "QR_STR_SCENE", "QR_LIMIT_STR_SCENE":
+		scene = req.ActionInfo.Scene.SceneStr
+		if scene == "" || len(scene) > 64 {
+			return errReply(47003)
+		}
+	default:
+		return errReply(47003)
+	}
+	ticket := "gQ" + randomHex(20)
+	s.tickets[ticket] = scene
+	r := okReply(reply{"ticket": ticket, "url": "http://weixin.qq.com/q/" + ticket[:12]})
+	delete(r, "errcode") // WeChat answers a created QR code without errcode
+	delete(r, "errmsg")
+	if !strings.HasPrefix(req.ActionName, "QR_LIMIT") {
+		exp := req.ExpireSeconds
+		if exp <= 0 {
+			exp = 60
+		}
+		r["expire_seconds"] = min(exp, 2592000)
+	}
+	return r
+}
+
+func (s *Server) massSend(c *Call) reply {
+	var req struct {
+		ToUser json.RawMessage `json:"touser"`
+		Filter struct {
+			IsToAll bool  `json:"is_to_all"`
+			TagID   int64 `json:"tag_id"`
+		} `json:"filter"`
+		MsgType string `json:"msgtype"`
+		Text    struct {
+			Content string `json:"content"`
+		} `json:"text"`
+		ClientMsgID string `json:"clientmsgid"`
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	if c.API == APIMassSend {
+		var to []string
+		if json.Unmarshal(req.ToUser, &to) != nil || len(to) < 2 || len(to) > 10000 {
+			return errReply(40130)
+		}
+		c.To = to
+	} else if !req.Filter.IsToAll {
+		for id := range s.tags[req.Filter.TagID] {
+			c.To = append(c.To, id)
+		}
+		sort.Strings(c.To)
+	}
+	c.MsgType = req.MsgType
+	if req.MsgType == "text" {
+		c.Text = req.Text.Content
+	} else {
+		c.Text = "[" + req.MsgType + "]"
+	}
+	if req.ClientMsgID != "" {
+		if id, dup := s.clientMsgID[req.ClientMsgID]; dup {
+			c.To = nil // nothing sent again
+			r := errReply(45065)
+			r["msg_id"] = id
+			return r
+		}
+	}
+	s.nextID++
+	if req.ClientMsgID != "" {
+		s.clientMsgID[req.ClientMsgID] = s.nextID
+	}
+	return reply{"errcode": 0, "errmsg": "send job submission success", "msg_id": s.nextID, "msg_data_id": s.nextID}
+}
+
+func (s *Server) batchTagging(c *Call) reply {
+	var req struct {
+		OpenIDs []string `json:"openid_list"`
+		TagID   int64    `json:"tagid"`
+	}
+	if json.Unmarshal(c.Body, &req) != nil {
+		return errReply(47001)
+	}
+	if len(req.OpenIDs) == 0 || len(req.OpenIDs) > 50 {
+		return errReply(40032)
+	}
+	if req.TagID <= 0 {
+		return errReply(45159)
+	}
+	if s.tags[req.TagID] == nil {
+		s.tags[req.TagID] = map[string]bool{}
+	}
+	for _, id := range req.OpenIDs {
+		s.tags[req.TagID][id] = true
+	}
+	return okReply(nil)
+}
+
+// serveControl answers the fake's own endpoints.
+func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/_fake/calls" || r.Method != http.MethodGet {
+		http.NotFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
+	msgs := s.MessagesTo(q.Get("openid"), since, q.Get("all") == "1")
+	s.mu.Lock()
+	next := s.seq
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		Messages []Message `json:"messages"`
+		Next     int64     `json:"next"` // pass as since to get only newer messages
+	}{msgs, next})
+}
+
+// ErrMsg is the errmsg the fake answers for errcode (WeChat's wording).
+func ErrMsg(errcode int) string {
+	if m, ok := errMsgs[errcode]; ok {
+		return m
+	}
+	return "error"
+}
+
+var errMsgs = map[int]string{
+	-1:    "system error",
+	0:     "ok",
+	40001: "invalid credential, access_token is invalid or not latest",
+	40002: "invalid grant_type",
+	40003: "invalid openid",
+	40008: "invalid message type",
+	40013: "invalid appid",
+	40014: "invalid access_token",
+	40029: "invalid code",
+	40032: "invalid openid list size",
+	40037: "invalid template_id",
+	40066: "invalid url",
+	40125: "invalid appsecret",
+	40130: "invalid openid list size, at least two openid",
+	40163: "code been used",
+	40164: "invalid ip, not in whitelist",
+	41001: "access_token missing",
+	41002: "appid missing",
+	41004: "appsecret missing",
+	41008: "missing code",
+	42001: "access_token expired",
+	43004: "require subscribe",
+	43101: "user refuse to accept the msg",
+	44002: "empty post data",
+	44003: "empty news data",
+	44004: "empty content",
+	45008: "article size out of limit",
+	45009: "reach max api daily quota limit",
+	45011: "api minute-quota reach limit, must slower retry next minute",
+	45015: "response out of time limit or subscription is canceled",
+	45047: "out of response count limit",
+	45065: "clientmsgid exist",
+	45159: "invalid tag id",
+	47001: "data format error",
+	47003: "argument invalid!",
+	48001: "api unauthorized",
+}
+
+func errReply(code int) reply {
+	return reply{"errcode": code, "errmsg": ErrMsg(code) + " rid: " + randomHex(4)}
+}
+
+func okReply(extra reply) reply {
+	r := reply{"errcode": 0, "errmsg": "ok"}
+	for k, v := range extra {
+		r[k] = v
+	}
+	return r
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
