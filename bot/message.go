@@ -54,12 +54,14 @@ type Message struct {
 	CreateTime int64 // unix seconds, as WeChat stamped it
 }
 
-// DedupID is what makes a delivery unique: the MsgId, or for events FromUserName+CreateTime+Event.
+// DedupID is what makes a delivery unique: the MsgId, or for events FromUserName+CreateTime+Event,
+// plus the EventKey, so that two different menu clicks within one second are not taken for a retry
+// (a retry repeats the EventKey too).
 func (m *Message) DedupID() string {
 	if m.MsgID != 0 {
 		return strconv.FormatInt(m.MsgID, 10)
 	}
-	return m.OpenID + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.Event
+	return m.OpenID + ":" + strconv.FormatInt(m.CreateTime, 10) + ":" + m.Event + ":" + m.EventKey
 }
 
 // Time is CreateTime as a time.Time.

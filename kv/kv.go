@@ -28,9 +28,16 @@ func (r *Redis) Close() error {
 	return err
 }
 
+// quietLogger keeps go-redis's internal logger (which writes every failed dial to stderr, a storm
+// during an outage) quiet: the callers report Redis errors through slog themselves.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...interface{}) {}
+
 // Open connects to url, or starts an embedded server when url is empty. Timeouts are short on purpose:
 // a webhook must answer within WeChat's 5 s even when Redis is gone, so a dead Redis has to fail fast.
 func Open(ctx context.Context, url string) (*Redis, error) {
+	redis.SetLogger(quietLogger{})
 	var (
 		opts *redis.Options
 		mr   *miniredis.Miniredis

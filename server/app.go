@@ -1,0 +1,232 @@
+// Package server is the one place that knows every part of Yanzhen: it builds the database, Redis,
+// WeChat clients, the bot router and each capability from the configuration, registers them, and runs
+// the HTTP server until the context ends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/yanzhen/yanzhen/bot"
+	"github.com/yanzhen/yanzhen/bot/wechat"
+	"github.com/yanzhen/yanzhen/bot/wechat/wxapi"
+	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
+	"github.com/yanzhen/yanzhen/config"
+	"github.com/yanzhen/yanzhen/handlers/attendance"
+	"github.com/yanzhen/yanzhen/handlers/roster"
+	"github.com/yanzhen/yanzhen/kv"
+	"github.com/yanzhen/yanzhen/models"
+)
+
+// Options are the start-up choices that are not configuration.
+type Options struct {
+	Demo bool             // load demo data into an empty database
+	Now  func() time.Time // the clock; nil = time.Now
+}
+
+// App is a wired Yanzhen server.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	db      *gorm.DB
+	rdb     *kv.Redis
+	metrics *Metrics
+	wx      *wxapi.Client
+	fake    *http.Server // the embedded fake WeChat API, when running on demo credentials
+	router  *bot.Router
+	roster  *roster.Service
+	attend  *attendance.Service
+	oa, mp  *wechat.Endpoint
+	handler http.Handler
+}
+
+// New builds the whole server. Close releases what it opened.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (a *App, err error) {
+	a = &App{cfg: cfg, log: log, now: opts.Now, metrics: NewMetrics()}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	if a.db, err = models.Open(cfg.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	if err = models.Migrate(a.db); err != nil {
+		return nil, err
+	}
+	if a.rdb, err = kv.Open(ctx, cfg.RedisURL); err != nil {
+		return nil, err
+	}
+	if a.rdb.Embedded {
+		log.Warn("redis: no YANZHEN_REDIS_URL, using an embedded in-process Redis: state is not persisted and not shared with other processes")
+	}
+
+	if err = a.startFakeWeChatIfDemo(); err != nil {
+		return nil, err
+	}
+	wxapi.Configure(cfg.WeChatAPIBase, nil)
+	a.wx = wxapi.New(wxapi.Options{
+		OA: cfg.OA, MP: cfg.MP, Redis: a.rdb.Client, Log: log,
+		OnCall: func(api, result string) { a.metrics.Outbound.WithLabelValues(api, result).Inc() },
+	})
+
+	a.roster = roster.New(a.db, log, a.now)
+	a.attend = attendance.New(a.db, log, a.now)
+	a.router = bot.NewRouter(bot.Options{
+		Store:      bot.NewStore(a.rdb.Client),
+		Identities: a.roster,
+		Sender:     a.wx,
+		Log:        log,
+		Hooks: bot.Hooks{
+			OnMessage:  func(ch, kind string) { a.metrics.Messages.WithLabelValues(ch, kind).Inc() },
+			OnDedupHit: func(ch string) { a.metrics.DedupHits.WithLabelValues(ch).Inc() },
+			OnRedisErr: func() { a.metrics.RedisErrors.Inc() },
+			OnAsync:    func(ch string) { a.metrics.AsyncReplies.WithLabelValues(ch).Inc() },
+		},
+	})
+	a.registerCapabilities()
+
+	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
+		return wechat.NewEndpoint(channel, app, a.router, wechat.Options{
+			Log: log, Now: a.now, Sender: a.wx,
+			OnReject: func(reason string) { a.metrics.Rejected.WithLabelValues(channel, reason).Inc() },
+		})
+	}
+	if a.oa, err = endpoint(bot.ChannelOA, cfg.OA); err != nil {
+		return nil, err
+	}
+	if a.mp, err = endpoint(bot.ChannelMP, cfg.MP); err != nil {
+		return nil, err
+	}
+	a.handler = a.routes()
+
+	if opts.Demo {
+		if err = a.loadDemo(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// registerCapabilities is the one list of everything the bot can do.
+func (a *App) registerCapabilities() {
+	a.roster.Register(a.router)
+	a.attend.Register(a.router)
+}
+
+// Handler is the HTTP handler of every route (for tests and the load command).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// DB, Redis and Roster expose parts to tests and commands.
+func (a *App) DB() *gorm.DB            { return a.db }
+func (a *App) Redis() *kv.Redis        { return a.rdb }
+func (a *App) Roster() *roster.Service { return a.roster }
+func (a *App) Router() *bot.Router     { return a.router }
+func (a *App) WeChat() *wxapi.Client   { return a.wx }
+func (a *App) Config() *config.Config  { return a.cfg }
+
+// Run serves HTTP on the configured address until ctx ends, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to 20 s) and returns.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.cfg.HTTPAddr, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("yanzhen: listening", "addr", ln.Addr().String(), "database", models.Dialect(a.db), "redis_embedded", a.rdb.Embedded)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("yanzhen: shutting down, finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the database, Redis and the embedded fake WeChat API.
+func (a *App) Close() {
+	if a.attend != nil {
+		a.attend.Close()
+	}
+	if a.fake != nil {
+		a.fake.Close()
+	}
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+	if a.db != nil {
+		if sqlDB, err := a.db.DB(); err == nil {
+			sqlDB.Close()
+		}
+	}
+}
+
+// startFakeWeChatIfDemo: with the built-in demo credentials the real WeChat API would refuse every
+// call, so the server starts the project's fake WeChat API on a loopback port and talks to it. Replies
+// sent "later" (customer-service messages) are then visible to `yanzhen sim`.
+func (a *App) startFakeWeChatIfDemo() error {
+	if !a.cfg.OA.IsDemo() || a.cfg.WeChatAPIBase != config.DefaultWeChatAPIBase {
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("fake wechat api: %w", err)
+	}
+	a.fake = &http.Server{Handler: wxfake.New(), ReadHeaderTimeout: 5 * time.Second}
+	go a.fake.Serve(ln)
+	a.cfg.WeChatAPIBase = "http://" + ln.Addr().String()
+	a.log.Warn("wechat: demo credentials, outbound WeChat calls go to the built-in fake WeChat API", "addr", a.cfg.WeChatAPIBase)
+	return nil
+}
+
+// loadDemo fills an empty database with the demo county and prints the bind codes.
+func (a *App) loadDemo(ctx context.Context) error {
+	res, err := a.roster.LoadDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo data: %w", err)
+	}
+	if res == nil || len(res.Members) == 0 {
+		a.log.Info("demo: database already has data, nothing loaded")
+		return nil
+	}
+	a.log.Info("demo: loaded demo county", "members", len(res.Members))
+	for _, m := range res.Members {
+		a.log.Info("demo: bind code", "name", m.Name, "role", m.Role, "org", m.OrgPath, "code", m.BindCode)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the one table of every HTTP route the server answers.
+func (a *App) routes() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.Use(a.requestMiddleware(), gin.CustomRecovery(a.recovered))
+
+	r.GET("/wechat/oa", gin.WrapH(a.oa))
+	r.POST("/wechat/oa", gin.WrapH(a.oa))
+	r.GET("/wechat/mp", gin.WrapH(a.mp))
+	r.POST("/wechat/mp", gin.WrapH(a.mp))
+
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	r.GET("/readyz", a.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{})))
+	return r
+}
+
+// requestMiddleware gives every request an id (echoed in X-Request-Id and every log line) and counts
+// it by route.
+func (a *App) requestMiddleware() gin.HandlerFunc {
+	ids := newRequestIDs()
+	return func(c *gin.Context) {
+		start := time.Now()
+		id := c.GetHeader("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = ids.next()
+		}
+		c.Header("X-Request-Id", id)
+		c.Request = c.Request.WithContext(WithRequestID(c.Request.Context(), id))
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		a.metrics.Requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		a.metrics.Latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	}
+}
+
+func (a *App) recovered(c *gin.Context, err any) {
+	a.log.ErrorContext(c.Request.Context(), "http: panic", "err", err, "path", c.Request.URL.Path)
+	c.AbortWithStatus(http.StatusInternalServerError)
+}
+
+// readyz reports whether the database and Redis answer.
+func (a *App) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	status, code := gin.H{"database": "ok", "redis": "ok"}, http.StatusOK
+	if sqlDB, err := a.db.DB(); err != nil || sqlDB.PingContext(ctx) != nil {
+		status["database"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		status["redis"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	c.JSON(code, status)
+}
