@@ -38,7 +38,7 @@ export YANZHEN_WECHAT_API_BASE=http://127.0.0.1:9 # never called on these paths
 { echo "姓名,手机号,角色,组织"; for i in $(seq 1 "$MEMBERS"); do printf '成员%d,1%010d,党建专干,基准县/基准镇/基准村\n' "$i" "$((3000000000 + i))"; done; } > "$work/roster.csv"
 "$work/yanzhen" import roster "$work/roster.csv" > "$work/codes.csv"
 
-YZ_ADDR=127.0.0.1:18080 ECHO_ADDR=127.0.0.1:18083
+YZ_ADDR=${YZ_ADDR:-127.0.0.1:28080} ECHO_ADDR=${ECHO_ADDR:-127.0.0.1:28083}
 YANZHEN_HTTP_ADDR=$YZ_ADDR GOMAXPROCS=1 taskset -c 0 "$work/yanzhen" serve &
 GOMAXPROCS=1 taskset -c 0 "$work/sdk-echo" -addr $ECHO_ADDR -appid $APPID -token $TOKEN -aeskey $AESKEY > "$work/echo.log" 2>&1 &
 for _ in $(seq 100); do curl -sf "http://$YZ_ADDR/healthz" >/dev/null && break; sleep 0.1; done

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/yanzhen/yanzhen/config"
+	"github.com/yanzhen/yanzhen/handlers/roster"
+	"github.com/yanzhen/yanzhen/server"
+)
+
+func cmdImport(ctx context.Context, std stdio, args []string) error {
+	if len(args) == 0 {
+		return usageError("import: what? roster, questions, policies or places")
+	}
+	what, args := args[0], args[1:]
+	fs := newFlagSet("import "+what, std)
+	var cf commonFlags
+	cf.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch what {
+	case "roster":
+	case "questions", "policies", "places":
+		return fmt.Errorf("import %s: not available yet in this version", what)
+	default:
+		return usageError(fmt.Sprintf("import: unknown kind %q (roster, questions, policies, places)", what))
+	}
+	if fs.NArg() != 1 {
+		return usageError("import roster FILE")
+	}
+	cfg, err := config.Load(cf.config, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := server.NewLogger(std.err, cf.logLevel, cf.logFormat)
+	db, err := openDB(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+
+	path := fs.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := roster.New(db, log, time.Now).Import(ctx, f, path)
+	if err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(std.err, "%s:%d: %s\n", path, e.Line, e.Reason)
+	}
+	fmt.Fprintf(std.err, "roster: %d created, %d updated, %d unchanged, %d rows with errors\n",
+		res.Created, res.Updated, res.Unchanged, len(res.Errors))
+	w := csv.NewWriter(std.out)
+	w.Write([]string{"姓名", "手机号", "绑定码"})
+	for _, m := range res.Unbound {
+		w.Write([]string{m.Name, m.Phone, m.BindCode})
+	}
+	w.Flush()
+	return w.Error()
+}
