@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/yanzhen/yanzhen/internal/batch"
 	"github.com/yanzhen/yanzhen/kv"
 )
 
@@ -32,13 +33,52 @@ type session struct {
 }
 
 // Store keeps the router's per-user state in Redis: dedup records, the identity cache and
-// conversation steps. Every method is one round trip.
+// conversation steps. The two calls every message makes (begin and finish) are pipelined across
+// concurrent messages: under load one write and one read to Redis serve many webhook requests, which
+// is most of the read path's cost otherwise (two syscalls and a wake-up per round trip).
 type Store struct {
-	rdb redis.UniversalClient
+	rdb  redis.UniversalClient
+	pipe *batch.Writer[[]redis.Cmder]
 }
 
-// NewStore wraps a Redis client.
-func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+// NewStore wraps a Redis client. Close stops its pipeline.
+func NewStore(rdb redis.UniversalClient) *Store {
+	s := &Store{rdb: rdb}
+	s.pipe = batch.New(s.execGroups, 256, 4)
+	return s
+}
+
+// Close stops the pipeline after what is queued.
+func (s *Store) Close() { s.pipe.Close() }
+
+// execGroups sends the commands of many messages in one pipeline. Each command carries its own result
+// or error; the returned error only says the round trip itself failed.
+func (s *Store) execGroups(ctx context.Context, groups [][]redis.Cmder) error {
+	pipe := s.rdb.Pipeline()
+	for _, g := range groups {
+		for _, c := range g {
+			pipe.Process(ctx, c)
+		}
+	}
+	_, err := pipe.Exec(ctx)
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	return err
+}
+
+// do runs cmds in the shared pipeline and returns the first error other than redis.Nil.
+func (s *Store) do(ctx context.Context, cmds ...redis.Cmder) error {
+	if err := s.pipe.Add(ctx, cmds); err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
+}
 
 // begin claims the message and reads identity and state, in one pipelined round trip.
 func (s *Store) begin(ctx context.Context, m *Message) (*session, error) {
@@ -47,22 +87,17 @@ func (s *Store) begin(ctx context.Context, m *Message) (*session, error) {
 		identKey: kv.IdentityKey(m.Channel, m.OpenID),
 		stateKey: kv.StateKey(m.Channel, m.OpenID),
 	}
-	pipe := s.rdb.Pipeline()
-	claim := pipe.SetNX(ctx, ss.dedupKey, dedupPending, kv.DedupTTL)
-	current := pipe.Get(ctx, ss.dedupKey)
-	ident := pipe.Get(ctx, ss.identKey)
-	state := pipe.Get(ctx, ss.stateKey)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, err
-	}
-	// SET NX GET would be one command, but Redis 6 refuses it; SETNX then GET in one pipeline is the
+	// SET NX GET would be one command, but Redis 6 refuses it; SET NX then GET in one pipeline is the
 	// same round trip and works everywhere.
-	claimed, err := claim.Result()
-	if err != nil {
+	claim := redis.NewStatusCmd(ctx, "set", ss.dedupKey, dedupPending, "ex", int(kv.DedupTTL/time.Second), "nx")
+	current := redis.NewStringCmd(ctx, "get", ss.dedupKey)
+	ident := redis.NewStringCmd(ctx, "get", ss.identKey)
+	state := redis.NewStringCmd(ctx, "get", ss.stateKey)
+	if err := s.do(ctx, claim, current, ident, state); err != nil {
 		return nil, err
 	}
-	ss.claimed = claimed
-	if !claimed {
+	ss.claimed = claim.Err() == nil // redis.Nil: the key existed
+	if !ss.claimed {
 		ss.prior, _ = current.Result()
 	}
 	ss.identity, _ = ident.Result()
@@ -72,10 +107,10 @@ func (s *Store) begin(ctx context.Context, m *Message) (*session, error) {
 
 // finish records the reply for retries and saves identity and state changes, in one round trip.
 func (s *Store) finish(ctx context.Context, ss *session, record string, identity string, state *State, clearState bool) error {
-	pipe := s.rdb.Pipeline()
-	pipe.SetArgs(ctx, ss.dedupKey, record, redis.SetArgs{Mode: "XX", KeepTTL: true})
+	cmds := make([]redis.Cmder, 1, 3)
+	cmds[0] = redis.NewStatusCmd(ctx, "set", ss.dedupKey, record, "xx", "keepttl")
 	if identity != "" {
-		pipe.Set(ctx, ss.identKey, identity, kv.IdentityTTL)
+		cmds = append(cmds, redis.NewStatusCmd(ctx, "set", ss.identKey, identity, "ex", int(kv.IdentityTTL/time.Second)))
 	}
 	switch {
 	case state != nil:
@@ -84,12 +119,11 @@ func (s *Store) finish(ctx context.Context, ss *session, record string, identity
 		if ttl <= 0 {
 			ttl = kv.StateTTL
 		}
-		pipe.Set(ctx, ss.stateKey, b, ttl)
+		cmds = append(cmds, redis.NewStatusCmd(ctx, "set", ss.stateKey, b, "px", ttl.Milliseconds()))
 	case clearState:
-		pipe.Del(ctx, ss.stateKey)
+		cmds = append(cmds, redis.NewIntCmd(ctx, "del", ss.stateKey))
 	}
-	_, err := pipe.Exec(ctx)
-	return err
+	return s.do(ctx, cmds...)
 }
 
 // release forgets a claim whose handling failed, so WeChat's retry runs the message again.

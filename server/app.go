@@ -42,6 +42,7 @@ type App struct {
 	wx      *wxapi.Client
 	fake    *http.Server // the embedded fake WeChat API, when running on demo credentials
 	router  *bot.Router
+	store   *bot.Store
 	roster  *roster.Service
 	attend  *attendance.Service
 	oa, mp  *wechat.Endpoint
@@ -84,8 +85,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 
 	a.roster = roster.New(a.db, log, a.now)
 	a.attend = attendance.New(a.db, log, a.now)
+	a.store = bot.NewStore(a.rdb.Client)
 	a.router = bot.NewRouter(bot.Options{
-		Store:      bot.NewStore(a.rdb.Client),
+		Store:      a.store,
 		Identities: a.roster,
 		Sender:     a.wx,
 		Log:        log,
@@ -182,6 +184,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 func (a *App) Close() {
 	if a.attend != nil {
 		a.attend.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
 	}
 	if a.fake != nil {
 		a.fake.Close()

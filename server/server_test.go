@@ -31,7 +31,7 @@ var (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	app   *App
 	srv   *httptest.Server
 	fake  *wxfake.Server
@@ -40,7 +40,7 @@ type harness struct {
 
 // newHarness wires a real server (real database and Redis from testenv, or redisURL if given) in
 // front of a fake WeChat API, with the demo county loaded.
-func newHarness(t *testing.T, redisURL string) *harness {
+func newHarness(t testing.TB, redisURL string) *harness {
 	t.Helper()
 	fake := wxfake.New()
 	fakeSrv := httptest.NewServer(fake)
@@ -410,7 +410,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 }
 
 // waitFor polls cond until it holds or 5 s pass.
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"net/http"
+	"net/http/pprof"
 	"os"
 
 	"github.com/yanzhen/yanzhen/config"
@@ -47,6 +49,7 @@ func cmdServe(ctx context.Context, std stdio, args []string) error {
 	var cf commonFlags
 	cf.register(fs)
 	demo := fs.Bool("demo", false, "load the demo county, roster and bind codes into an empty database")
+	pprofAddr := fs.String("pprof", "", "serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060; keep it private)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,6 +63,16 @@ func cmdServe(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	defer app.Close()
+	if *pprofAddr != "" {
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			log.Warn("pprof: listening", "addr", *pprofAddr, "err", http.ListenAndServe(*pprofAddr, mux))
+		}()
+	}
 	return app.Run(ctx)
 }
 
