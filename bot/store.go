@@ -44,7 +44,7 @@ type Store struct {
 // NewStore wraps a Redis client. Close stops its pipeline.
 func NewStore(rdb redis.UniversalClient) *Store {
 	s := &Store{rdb: rdb}
-	s.pipe = batch.New(s.execGroups, 256, 4)
+	s.pipe = batch.New(s.execGroups, 256, 2)
 	return s
 }
 

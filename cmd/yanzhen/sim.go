@@ -119,8 +119,7 @@ func cmdSim(ctx context.Context, std stdio, args []string) error {
 		poll: *poll, wait: *wait, http: httpc,
 		interactive: isTerminal(std.in),
 	}
-	s.ansi = isTerminal(std.out) && os.Getenv("TERM") != "dumb"
-	s.color = s.ansi && os.Getenv("NO_COLOR") == ""
+	s.color = isTerminal(std.out) && os.Getenv("TERM") != "dumb" && os.Getenv("NO_COLOR") == ""
 
 	if err := s.verify(ctx); err != nil {
 		return err
@@ -198,7 +197,7 @@ type sim struct {
 	poll, wait  time.Duration
 	http        *http.Client
 	interactive bool // input is a terminal: show a prompt; later messages redraw it
-	ansi, color bool // output is a terminal: clear-line control / colours
+	color       bool // output is a terminal that takes colours
 	prompting   bool // the prompt is on screen, waiting for input
 
 	fake      string // base URL of the fake WeChat API; "" = no later messages
@@ -258,7 +257,7 @@ func (s *sim) findFake(ctx context.Context, flagFake string, cfg *config.Config)
 			}
 		}
 		if s.fake == "" {
-			return "稍后的消息（客服消息）看不到：serve --demo 的日志里 “fake WeChat API” 那一行有 addr=http://127.0.0.1:端口，用 --fake 把它告诉我"
+			return "看不到稍后发来的客服消息：把 serve --demo 日志里 “fake WeChat API” 那行的 addr 用 --fake 传给我"
 		}
 	}
 	if s.interactive && s.poll > 0 {
@@ -374,15 +373,12 @@ func apiKind(api string) string {
 	return "消息"
 }
 
-// asyncf prints something that was not asked for right now: when the prompt is on screen it is
-// erased first and drawn again after.
+// asyncf prints something that was not asked for right now. When the prompt is on screen, its label
+// is blanked out and the prompt is drawn again below: what the user may have begun to type stays
+// visible on its line (the terminal still holds it, and sends it with the rest of the line).
 func (s *sim) asyncf(format string, a ...any) {
 	if s.prompting {
-		if s.ansi {
-			fmt.Fprint(s.std.out, "\r\033[K")
-		} else {
-			fmt.Fprintln(s.std.out)
-		}
+		fmt.Fprint(s.std.out, "\r"+strings.Repeat(" ", textWidth(labelYou))+"\n")
 	}
 	fmt.Fprintf(s.std.out, format+"\n", a...)
 	if s.prompting {
@@ -651,10 +647,12 @@ func statusProblem(res *wxclient.Result) string {
 	if body := strings.TrimSpace(string(res.Response)); body != "" {
 		msg += "：" + clip(body, 300)
 	}
-	switch res.Status {
-	case http.StatusUnauthorized, http.StatusForbidden:
+	switch {
+	case res.Status == http.StatusBadRequest && res.Request.Encrypt != "":
+		msg += "\n（解不开这条加密消息：sim 和服务器的 YANZHEN_OA_AES_KEY、YANZHEN_OA_APPID 要一样）"
+	case res.Status == http.StatusUnauthorized || res.Status == http.StatusForbidden:
 		msg += "\n（签名或加密对不上：sim 和服务器的 YANZHEN_OA_TOKEN、YANZHEN_OA_AES_KEY、YANZHEN_OA_APPID 要一样）"
-	case http.StatusNotFound:
+	case res.Status == http.StatusNotFound:
 		msg += "\n（--url 应当指向服务器的 /wechat/oa）"
 	}
 	return msg
