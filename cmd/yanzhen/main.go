@@ -45,6 +45,7 @@ commands:
   import roster FILE               import members from CSV or XLSX; prints bind codes as CSV
   migrate                          apply database migrations and exit
   bench webhook [flags]            load-test a running webhook (see docs/PERFORMANCE.md)
+  health [--url URL]               exit 0 if a running server's /readyz answers OK
   version                          print the version
 `
 
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 		return cmdSim(ctx, std, args)
 	case "bench":
 		return cmdBench(ctx, std, args)
+	case "health":
+		return cmdHealth(ctx, std, args)
 	case "version":
 		fmt.Fprintln(out, "yanzhen", version)
 		return nil
