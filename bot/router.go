@@ -38,6 +38,7 @@ const (
 	TextBusy    = "系统有点忙，请稍等片刻再发一次。"
 	TextUnknown = "没太明白你的意思。发送「帮助」看看我能做什么。"
 	TextNoRole  = "这项功能暂不对你开放。发送「帮助」看看你能用的功能。"
+	TextNoMenu  = "这个功能还在准备中。发送「帮助」看看现在能做什么。"
 )
 
 type route struct {
@@ -361,7 +362,10 @@ func (r *Router) run(ctx context.Context, c *Context) (err error) {
 	}
 	rt := r.match(c)
 	if rt == nil {
-		if m.Kind == KindEvent {
+		switch {
+		case m.Kind == KindEvent && m.Event == EventClick:
+			return c.Text(TextNoMenu) // a menu item the bot does not know yet: say so, not silence
+		case m.Kind == KindEvent:
 			return nil // an event nobody handles: `success`
 		}
 		return c.Text(TextUnknown)

@@ -112,7 +112,7 @@ func TestDispatchOrderAndGates(t *testing.T) {
 		{"role gate", text("o-aide", "审批"), TextNoRole},
 		{"role allowed", text("o-sec", "审批"), "approve|"},
 		{"menu", event("o-aide", EventClick, "CHECK_IN"), "menu|"},
-		{"unknown menu is success", event("o-aide", EventClick, "NOPE"), "<success>"},
+		{"unknown menu says so", event("o-aide", EventClick, "NOPE"), TextNoMenu},
 		{"scene on subscribe", event("o-x", EventSubscribe, "bind:CODE1"), "scene|CODE1"},
 		{"scene on scan", event("o-x", EventScan, "bind:CODE2"), "scene|CODE2"},
 		{"subscribe without scene", event("o-x", EventSubscribe, ""), "welcome|"},

@@ -40,7 +40,8 @@ type App struct {
 	rdb     *kv.Redis
 	metrics *Metrics
 	wx      *wxapi.Client
-	fake    *http.Server // the embedded fake WeChat API, when running on demo credentials
+	fake    *http.Server   // the embedded fake WeChat API, when running on demo credentials
+	fakeAPI *wxfake.Server // its handler: /_fake/calls is also served by the main server
 	router  *bot.Router
 	store   *bot.Store
 	roster  *roster.Service
@@ -212,7 +213,8 @@ func (a *App) startFakeWeChatIfDemo() error {
 	if err != nil {
 		return fmt.Errorf("fake wechat api: %w", err)
 	}
-	a.fake = &http.Server{Handler: wxfake.New(), ReadHeaderTimeout: 5 * time.Second}
+	a.fakeAPI = wxfake.New()
+	a.fake = &http.Server{Handler: a.fakeAPI, ReadHeaderTimeout: 5 * time.Second}
 	go a.fake.Serve(ln)
 	a.cfg.WeChatAPIBase = "http://" + ln.Addr().String()
 	a.log.Warn("wechat: demo credentials, outbound WeChat calls go to the built-in fake WeChat API", "addr", a.cfg.WeChatAPIBase)

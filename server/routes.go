@@ -25,6 +25,10 @@ func (a *App) routes() http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	r.GET("/readyz", a.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{})))
+	if a.fakeAPI != nil {
+		// Demo credentials only: what the bot "sent" to the fake WeChat API, for `yanzhen sim`.
+		r.GET("/_fake/calls", gin.WrapH(a.fakeAPI))
+	}
 	return r
 }
 

@@ -181,8 +181,8 @@ func TestMenuClickAndLocation(t *testing.T) {
 	if got := h.send(c, c.Click("o-loc", "TEST_MENU")); got != "menu for "+m.Name {
 		t.Fatalf("menu click: %q", got)
 	}
-	if got := h.send(c, c.Click("o-loc", "NO_SUCH_KEY")); got != "success" {
-		t.Fatalf("unknown menu key: %q, want success", got)
+	if got := h.send(c, c.Click("o-loc", "NO_SUCH_KEY")); got != bot.TextNoMenu {
+		t.Fatalf("unknown menu key: %q", got)
 	}
 	if got := h.send(c, c.Click("o-unbound", "TEST_MENU")); !strings.Contains(got, "绑定") {
 		t.Fatalf("unbound menu click: %q, want how to bind", got)
@@ -190,7 +190,7 @@ func TestMenuClickAndLocation(t *testing.T) {
 	if got := h.send(c, c.LocationEvent("o-loc", 29.9061, 103.3692, 65)); got != "success" {
 		t.Fatalf("LOCATION event: %q, want success", got)
 	}
-	if got := h.send(c, c.Location("o-loc", 29.9062, 103.3693, 15, "郭沟村村委会")); !strings.Contains(got, "位置") {
+	if got := h.send(c, c.Location("o-loc", 29.9062, 103.3693, 15, "郭沟村村委会")); !strings.Contains(got, "已记录") {
 		t.Fatalf("location message: %q", got)
 	}
 	var reports []models.LocationReport

@@ -41,7 +41,8 @@ const usage = `usage: yanzhen [command] [flags]
 
 commands:
   serve [--demo] [--config FILE]   run the server (the default command)
-  sim [--url URL] [--safe]         chat with a running server as a WeChat user
+  sim [--url URL] [--safe|--compat] [--user OPENID] [--fake URL]
+                                   chat with a running server as a WeChat user
   import roster FILE               import members from CSV or XLSX; prints bind codes as CSV
   migrate                          apply database migrations and exit
   bench webhook [flags]            load-test a running webhook (see docs/PERFORMANCE.md)

@@ -76,6 +76,6 @@ func (s *Service) Register(r *bot.Router) {
 		if err := s.RecordLocation(ctx, c.Member.ID, c.Msg); err != nil {
 			return err
 		}
-		return c.Text("收到你的位置。要值班签到，请先发送「签到」。")
+		return c.Text("收到你的位置，已记录。")
 	})
 }
