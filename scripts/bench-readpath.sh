@@ -6,6 +6,9 @@
 #   DURATION=15s RUNS=3 bash scripts/bench-readpath.sh
 #   PATH_KIND=write bash scripts/bench-readpath.sh   # write path: LOCATION events committed to PostgreSQL
 #
+# "ratio" is throughput over the echo's; "CPU-cost ratio" is the echo's CPU per message over Yanzhen's
+# (> 1: Yanzhen spends less), which does not depend on whether the load generator's core saturated.
+#
 # Needs: Redis on 127.0.0.1:6379 (DB 9 is flushed), for the write path PostgreSQL on 127.0.0.1:5432,
 # and ../shared/bench/sdk-echo (the reference server) beside the repository.
 set -euo pipefail
@@ -58,10 +61,37 @@ fi
 bench "http://$YZ_ADDR/wechat/oa" "${kind[@]}" --duration 2s >/dev/null
 bench "http://$ECHO_ADDR/wechat/oa" "${kind[@]}" --duration 2s >/dev/null
 
+# cpu_of PID SECONDS: the share of one core PID used over the window, in percent.
+cpu_of() {
+  local hz a b
+  hz=$(getconf CLK_TCK)
+  a=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep "$2"; b=$(awk '{print $14+$15}' "/proc/$1/stat")
+  echo $(( (b - a) * 100 / (hz * $2) ))
+}
+# measure URL PID: runs the load, samples the server's CPU in the middle, prints "rps cpu% us/msg".
+measure() {
+  local out=$work/out.$RANDOM secs=${DURATION%s}
+  bench "$1" "${kind[@]}" > "$out" &
+  local lp=$!
+  sleep $(( secs / 4 + 1 )); local cpu; cpu=$(cpu_of "$2" $(( secs / 2 > 0 ? secs / 2 : 1 )))
+  wait $lp
+  cat "$out" >&2
+  local rps; rps=$(awk '/^rps/{print $2}' "$out")
+  echo "$rps $cpu $(awk -v r="$rps" -v c="$cpu" 'BEGIN{ if (r > 0) printf "%.0f", c * 10000 / r; else print "-" }')"
+}
+yz_pid=$(pgrep -f "$work/yanzhen serve")
+echo_pid=$(pgrep -f "$work/sdk-echo")
 for run in $(seq 1 "$RUNS"); do
-  yz=$(bench "http://$YZ_ADDR/wechat/oa" "${kind[@]}" | tee /dev/stderr | awk '/^rps/{print $2}')
-  ec=$(bench "http://$ECHO_ADDR/wechat/oa" "${kind[@]}" | tee /dev/stderr | awk '/^rps/{print $2}')
-  rss=$(ps -o rss= -p "$(pgrep -f "$work/yanzhen serve")" | awk '{printf "%.0f", $1/1024}')
-  printf 'run %d: yanzhen %s req/s, sdk-echo %s req/s, ratio %s, yanzhen RSS %s MB\n' "$run" "$yz" "$ec" \
-    "$(awk -v a="$yz" -v b="$ec" 'BEGIN{printf "%.2f", a/b}')" "$rss"
+  read -r yz yz_cpu yz_us < <(measure "http://$YZ_ADDR/wechat/oa" "$yz_pid")
+  read -r ec ec_cpu ec_us < <(measure "http://$ECHO_ADDR/wechat/oa" "$echo_pid")
+  rss=$(ps -o rss= -p "$yz_pid" | awk '{printf "%.0f", $1/1024}')
+  printf 'run %d: yanzhen %s req/s (server core %s%%, %s us CPU/msg), sdk-echo %s req/s (%s%%, %s us/msg), ratio %s, CPU-cost ratio %s, yanzhen RSS %s MB\n' \
+    "$run" "$yz" "$yz_cpu" "$yz_us" "$ec" "$ec_cpu" "$ec_us" \
+    "$(awk -v a="$yz" -v b="$ec" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="$yz_us" -v b="$ec_us" 'BEGIN{ if (a > 0) printf "%.2f", b/a; else print "-" }')" "$rss"
 done
+if [ "$PATH_KIND" = write ]; then
+  echo "write path at a fixed 1,000 msg/s:"
+  bench "http://$YZ_ADDR/wechat/oa" "${kind[@]}" --rate 1000 --conns 32
+  psql -h 127.0.0.1 -U postgres -d yanzhen_bench -tAc "SELECT 'location_reports rows: ' || count(*) FROM location_reports"
+fi
