@@ -363,10 +363,12 @@ func (r *Router) run(ctx context.Context, c *Context) (err error) {
 	rt := r.match(c)
 	if rt == nil {
 		switch {
-		case m.Kind == KindEvent && m.Event == EventClick:
-			return c.Text(TextNoMenu) // a menu item the bot does not know yet: say so, not silence
-		case m.Kind == KindEvent:
+		case m.Kind == KindEvent && m.Event != EventClick:
 			return nil // an event nobody handles: `success`
+		case c.Member == nil:
+			return r.unbound(ctx, c) // whatever an unbound user sends, he learns how to bind
+		case m.Kind == KindEvent:
+			return c.Text(TextNoMenu) // a menu item the bot does not know yet: say so, not silence
 		}
 		return c.Text(TextUnknown)
 	}

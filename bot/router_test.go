@@ -145,6 +145,20 @@ func TestDispatchOrderAndGates(t *testing.T) {
 	})
 }
 
+func TestUnboundUserAlwaysLearnsHowToBind(t *testing.T) {
+	r, _ := newTestRouter(t, Options{}) // no fallback registered: nothing matches "你好"
+	r.Unbound(func(_ context.Context, c *Context) error { return c.Text("howto") })
+	for _, m := range []*Message{text("o-x", "你好"), event("o-x", EventClick, "NOPE"), text("o-aide", "你好")} {
+		want := "howto"
+		if m.OpenID == "o-aide" {
+			want = TextUnknown
+		}
+		if got := replyText(r.Dispatch(context.Background(), m)); got != want {
+			t.Fatalf("%s %q%s: %q, want %q", m.OpenID, m.Text, m.EventKey, got, want)
+		}
+	}
+}
+
 func TestDedupConcurrentDeliveriesHaveOneEffect(t *testing.T) {
 	r, _ := newTestRouter(t, Options{})
 	var runs atomic.Int32
