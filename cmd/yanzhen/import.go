@@ -7,9 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/yanzhen/yanzhen/config"
 	"github.com/yanzhen/yanzhen/handlers/roster"
-	"github.com/yanzhen/yanzhen/server"
 )
 
 func cmdImport(ctx context.Context, std stdio, args []string) error {
@@ -33,11 +31,10 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError("import roster FILE")
 	}
-	cfg, err := config.Load(cf.config, os.Getenv)
+	cfg, log, err := cf.load(std)
 	if err != nil {
 		return err
 	}
-	log := server.NewLogger(std.err, cf.logLevel, cf.logFormat)
 	db, err := openDB(cfg, log)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -22,6 +23,15 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.config, "config", "", "YAML file with the same keys as the YANZHEN_* variables")
 	fs.StringVar(&c.logLevel, "log-level", envOr("YANZHEN_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", envOr("YANZHEN_LOG_FORMAT", "text"), "text or json")
+}
+
+// load reads the configuration and builds the logger every command uses.
+func (c *commonFlags) load(std stdio) (*config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(c.config, os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, server.NewLogger(std.err, c.logLevel, c.logFormat), nil
 }
 
 func envOr(key, def string) string {
@@ -53,11 +63,10 @@ func cmdServe(ctx context.Context, std stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(cf.config, os.Getenv)
+	cfg, log, err := cf.load(std)
 	if err != nil {
 		return err
 	}
-	log := server.NewLogger(std.err, cf.logLevel, cf.logFormat)
 	app, err := server.New(ctx, cfg, log, server.Options{Demo: *demo})
 	if err != nil {
 		return err
@@ -83,11 +92,10 @@ func cmdMigrate(ctx context.Context, std stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(cf.config, os.Getenv)
+	cfg, log, err := cf.load(std)
 	if err != nil {
 		return err
 	}
-	log := server.NewLogger(std.err, cf.logLevel, cf.logFormat)
 	db, err := openDB(cfg, log)
 	if err != nil {
 		return err
