@@ -29,6 +29,9 @@ import (
 type Options struct {
 	Demo bool             // load demo data into an empty database
 	Now  func() time.Time // the clock; nil = time.Now
+	// ReplyWithin: how long a chat handler may run before the webhook answers `success` and the reply
+	// goes out later through the customer-service API (0: the bot's default, 4 s).
+	ReplyWithin time.Duration
 }
 
 // App is a wired Yanzhen server.
@@ -88,10 +91,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.attend = attendance.New(a.db, log, a.now)
 	a.store = bot.NewStore(a.rdb.Client)
 	a.router = bot.NewRouter(bot.Options{
-		Store:      a.store,
-		Identities: a.roster,
-		Sender:     a.wx,
-		Log:        log,
+		Store:       a.store,
+		Identities:  a.roster,
+		Sender:      a.wx,
+		Log:         log,
+		ReplyWithin: opts.ReplyWithin,
 		Hooks: bot.Hooks{
 			OnMessage:  func(ch, kind string) { a.metrics.Messages.WithLabelValues(ch, kind).Inc() },
 			OnDedupHit: func(ch string) { a.metrics.DedupHits.WithLabelValues(ch).Inc() },

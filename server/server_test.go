@@ -41,6 +41,10 @@ type harness struct {
 // newHarness wires a real server (real database and Redis from testenv, or redisURL if given) in
 // front of a fake WeChat API, with the demo county loaded.
 func newHarness(t testing.TB, redisURL string) *harness {
+	return newHarnessWith(t, redisURL, Options{})
+}
+
+func newHarnessWith(t testing.TB, redisURL string, opts Options) *harness {
 	t.Helper()
 	fake := wxfake.New()
 	fakeSrv := httptest.NewServer(fake)
@@ -58,7 +62,7 @@ func newHarness(t testing.TB, redisURL string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := New(context.Background(), cfg, testenv.Logger(), Options{})
+	app, err := New(context.Background(), cfg, testenv.Logger(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,6 +341,27 @@ func TestRedisOutageAnswersBusyAndRecovers(t *testing.T) {
 	})
 	if !strings.Contains(got, h.codes[0].Name) {
 		t.Fatalf("after Redis came back: %q", got)
+	}
+}
+
+func TestSlowHandlerAnswersLaterThroughCustomerService(t *testing.T) {
+	h := newHarnessWith(t, "", Options{ReplyWithin: 100 * time.Millisecond})
+	h.app.Router().Handle("慢查询", func(_ context.Context, c *bot.Context) error {
+		time.Sleep(400 * time.Millisecond)
+		return c.Text("查到了：结果在这里")
+	}, bot.Public())
+	c := h.oa(wxclient.Safe)
+	msg := c.Text("o-slow", "慢查询")
+	if got := h.send(c, msg); got != "success" {
+		t.Fatalf("slow handler's passive reply: %q, want success", got)
+	}
+	if got := h.send(c, msg); got != "success" { // WeChat's retry: still success, the handler runs once
+		t.Fatalf("retry of a slow message: %q", got)
+	}
+	waitFor(t, func() bool { return len(h.fake.TextsTo("o-slow")) > 0 })
+	time.Sleep(200 * time.Millisecond) // a second (duplicate) send would have landed by now
+	if texts := h.fake.TextsTo("o-slow"); len(texts) != 1 || texts[0] != "查到了：结果在这里" {
+		t.Fatalf("customer-service messages: %q", texts)
 	}
 }
 
