@@ -39,3 +39,29 @@ func AccessTokenLockKey(appID string) string { return "yz:wx:token:lock:" + appI
 // the like), under the SDK's own key name, with the TTL the SDK asks for. The SDK's stable-token key
 // maps to AccessTokenKey instead, so SDK objects and wxapi share one token.
 func WeChatSDKKey(sdkKey string) string { return "yz:wx:sdk:" + sdkKey }
+
+// Console keys.
+const (
+	// SessionIdleTTL: a console session unused this long ends (the Redis TTL; the session also carries
+	// its own idle and absolute deadlines, checked against the server's clock).
+	SessionIdleTTL = 4 * time.Hour
+	// SessionMaxAge: a console session ends this long after login however busy it is.
+	SessionMaxAge = 12 * time.Hour
+	// LoginLockTTL: how long failed logins are counted, and how long an account or address stays locked
+	// after too many.
+	LoginLockTTL = 15 * time.Minute
+	// QRLoginTTL: how long a login QR code waits to be scanned and confirmed.
+	QRLoginTTL = 5 * time.Minute
+)
+
+// SessionKey: one console session, by the SHA-256 (hex) of its cookie; a hash {a: account id, c: CSRF
+// token, t: created unix, i: last seen unix}.
+func SessionKey(tokenHash string) string { return "yz:sess:" + tokenHash }
+
+// LoginFailKey: failed logins of an account ("acct", lower-cased username) or an address ("ip") in the
+// last LoginLockTTL; a counter.
+func LoginFailKey(kind, who string) string { return "yz:loginfail:" + kind + ":" + who }
+
+// QRLoginKey: a pending QR login (scene login:TOKEN); a hash {s: pending|scanned|confirmed, a: account
+// id once confirmed}, TTL QRLoginTTL.
+func QRLoginKey(token string) string { return "yz:qrlogin:" + token }

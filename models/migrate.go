@@ -15,6 +15,9 @@ func all() []any {
 		&Org{},
 		&Member{},
 		&LocationReport{},
+		&Account{},
+		&APIToken{},
+		&AuditEntry{},
 	}
 }
 

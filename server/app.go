@@ -20,6 +20,7 @@ import (
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/config"
 	"github.com/yanzhen/yanzhen/handlers/attendance"
+	"github.com/yanzhen/yanzhen/handlers/console"
 	"github.com/yanzhen/yanzhen/handlers/roster"
 	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
@@ -32,6 +33,8 @@ type Options struct {
 	// ReplyWithin: how long a chat handler may run before the webhook answers `success` and the reply
 	// goes out later through the customer-service API (0: the bot's default, 4 s).
 	ReplyWithin time.Duration
+	// BcryptCost of console passwords (0: bcrypt's default). Tests lower it.
+	BcryptCost int
 }
 
 // App is a wired Yanzhen server.
@@ -49,6 +52,7 @@ type App struct {
 	store   *bot.Store
 	roster  *roster.Service
 	attend  *attendance.Service
+	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
 }
@@ -103,6 +107,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			OnAsync:    func(ch string) { a.metrics.AsyncReplies.WithLabelValues(ch).Inc() },
 		},
 	})
+	a.console, err = console.New(console.Options{
+		DB: a.db, Redis: a.rdb.Client, Log: log, Now: a.now, Location: cfg.Location, QR: a.wx, BcryptCost: opts.BcryptCost,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.registerCapabilities()
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
@@ -124,6 +134,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			return nil, err
 		}
 	}
+	if err = a.bootstrapAdmin(ctx, opts.Demo); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -142,7 +155,10 @@ func (a *App) Redis() *kv.Redis        { return a.rdb }
 func (a *App) Roster() *roster.Service { return a.roster }
 func (a *App) Router() *bot.Router     { return a.router }
 func (a *App) WeChat() *wxapi.Client   { return a.wx }
-func (a *App) Config() *config.Config  { return a.cfg }
+func (a *App) Console() *console.Service {
+	return a.console
+}
+func (a *App) Config() *config.Config { return a.cfg }
 
 // Run serves HTTP on the configured address until ctx ends, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to 20 s) and returns.
@@ -238,6 +254,40 @@ func (a *App) loadDemo(ctx context.Context) error {
 	a.log.Info("demo: loaded demo county", "members", len(res.Members))
 	for _, m := range res.Members {
 		a.log.Info("demo: bind code", "name", m.Name, "role", m.Role, "org", m.OrgPath, "code", m.BindCode)
+	}
+	return nil
+}
+
+// bootstrapAdmin creates the administrator named by YANZHEN_ADMIN_USER / YANZHEN_ADMIN_PASSWORD unless
+// that account exists. In demo mode, the demo county also gets its console logins, and without a
+// configured administrator a demo one ("admin") is made.
+func (a *App) bootstrapAdmin(ctx context.Context, demo bool) error {
+	user, pw := a.cfg.AdminUser, a.cfg.AdminPassword
+	if user == "" && demo {
+		user, pw = "admin", console.DemoPassword
+	}
+	if user != "" {
+		made, err := a.console.EnsureAdmin(ctx, user, pw)
+		if err != nil {
+			return err
+		}
+		if made {
+			a.log.Info("console: created the administrator account", "username", user)
+		}
+	}
+	if !demo {
+		return nil
+	}
+	accounts, err := a.console.LoadDemoAccounts(ctx)
+	if err != nil {
+		a.log.Warn("demo: console accounts not created", "err", err)
+		return nil
+	}
+	for _, d := range accounts {
+		a.log.Info("demo: console login", "username", d.Username, "password", console.DemoPassword, "role", d.Role, "org", d.OrgPath)
+	}
+	if user == "admin" && a.cfg.AdminUser == "" {
+		a.log.Info("demo: console login", "username", "admin", "password", console.DemoPassword, "role", "系统管理员")
 	}
 	return nil
 }

@@ -16,11 +16,28 @@ func (a *App) routes() http.Handler {
 	r := gin.New()
 	r.ContextWithFallback = true
 	r.Use(a.requestMiddleware(), gin.CustomRecovery(a.recovered))
+	// X-Forwarded-For is believed only from a proxy on this host or a private network (the login rate
+	// limit counts by client address).
+	r.SetTrustedProxies([]string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"})
 
 	r.GET("/wechat/oa", gin.WrapH(a.oa))
 	r.POST("/wechat/oa", gin.WrapH(a.oa))
 	r.GET("/wechat/mp", gin.WrapH(a.mp))
 	r.POST("/wechat/mp", gin.WrapH(a.mp))
+
+	// Console pages: the login forms are public, everything else needs a session (and CSRF on changes).
+	r.GET("/console", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/console/") })
+	r.GET("/console/static/*file", gin.WrapH(a.console.Static()))
+	r.HEAD("/console/static/*file", gin.WrapH(a.console.Static()))
+	r.GET("/console/login", a.console.LoginPage)
+	r.POST("/console/login", a.console.LoginSubmit)
+	con := r.Group("/console", a.console.Pages())
+	con.GET("/", a.console.DashboardPage)
+	con.POST("/logout", a.console.Logout)
+
+	// JSON API: token or session; the OpenAPI document lists every /api/v1 route.
+	api := r.Group("/api/v1", a.console.API())
+	api.GET("/dashboard", a.console.DashboardAPI)
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	r.GET("/readyz", a.readyz)

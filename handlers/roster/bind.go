@@ -9,6 +9,7 @@ import (
 
 	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/models"
+	"github.com/yanzhen/yanzhen/scope"
 )
 
 // ErrOrgNotFound: no org has that path.
@@ -186,7 +187,7 @@ func (s *Service) subtree(db *gorm.DB, q *gorm.DB, path string) (*gorm.DB, error
 	if n == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrOrgNotFound, canon)
 	}
-	return q.Where("members.org_id IN (SELECT id FROM orgs WHERE path = ? OR path LIKE ? ESCAPE '!')", canon, subtreeLike(canon)), nil
+	return q.Scopes(scope.Under(0, canon).Members), nil
 }
 
 // EnsureBindCodes gives every active member of the org subtree at orgPath ("" = all) who has no WeChat

@@ -158,9 +158,3 @@ func loadOrgs(tx *gorm.DB, paths []string, byPath map[string]*models.Org) error 
 	}
 	return nil
 }
-
-// subtreeLike is the LIKE pattern (with ESCAPE '!') of the descendants of path.
-func subtreeLike(path string) string {
-	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
-	return r.Replace(path) + "/%"
-}
