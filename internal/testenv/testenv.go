@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
@@ -80,9 +81,10 @@ func DB(t testing.TB) *gorm.DB {
 	return db
 }
 
-// RedisURL returns a Redis URL for one test ("" = embedded): a real Redis database picked round-robin
-// from 1–15 and flushed, when YANZHEN_TEST_REDIS_URL is set. Tests using a real Redis must not run in
-// parallel within a package.
+// RedisURL returns a Redis URL for one test ("" = embedded): when YANZHEN_TEST_REDIS_URL is set, a
+// real Redis database from 1–15, leased to this test alone until it ends (packages run in parallel, so
+// a database is never handed to two tests at once) and flushed. Tests using a real Redis must not run
+// in parallel within a package.
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("YANZHEN_TEST_REDIS_URL")
@@ -93,21 +95,53 @@ func RedisURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testenv: YANZHEN_TEST_REDIS_URL: %v", err)
 	}
+	opts.DB = 0
 	c := redis.NewClient(opts)
 	defer c.Close()
 	ctx := context.Background()
-	n, err := c.Incr(ctx, "yz:test:dbseq").Result()
+	start, err := c.Incr(ctx, "yz:test:dbseq").Result()
 	if err != nil {
 		t.Fatalf("testenv: redis: %v", err)
 	}
-	opts.DB = 1 + int(n%15)
-	u, _ := url.Parse(base)
-	u.Path = "/" + itoa(opts.DB)
-	c2 := redis.NewClient(opts)
+	owner := randomHex(8)
+	deadline := time.Now().Add(2 * time.Minute)
+	db := 0
+	for db == 0 {
+		for i := int64(0); i < 15; i++ {
+			n := 1 + int((start+i)%15)
+			ok, err := c.SetNX(ctx, "yz:test:lease:"+itoa(n), owner, 10*time.Minute).Result()
+			if err != nil {
+				t.Fatalf("testenv: redis lease: %v", err)
+			}
+			if ok {
+				db = n
+				break
+			}
+		}
+		if db == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("testenv: every test Redis database 1-15 stayed leased for 2 minutes")
+			}
+			time.Sleep(50 * time.Millisecond) // waiting for another package's test to end
+		}
+	}
+	lease := "yz:test:lease:" + itoa(db)
+	t.Cleanup(func() {
+		c := redis.NewClient(opts)
+		defer c.Close()
+		if v, _ := c.Get(context.Background(), lease).Result(); v == owner {
+			c.Del(context.Background(), lease)
+		}
+	})
+	dbOpts := *opts
+	dbOpts.DB = db
+	c2 := redis.NewClient(&dbOpts)
 	defer c2.Close()
 	if err := c2.FlushDB(ctx).Err(); err != nil {
 		t.Fatalf("testenv: flush: %v", err)
 	}
+	u, _ := url.Parse(base)
+	u.Path = "/" + itoa(db)
 	return u.String()
 }
 
