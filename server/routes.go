@@ -34,10 +34,14 @@ func (a *App) routes() http.Handler {
 	con := r.Group("/console", a.console.Pages())
 	con.GET("/", a.console.DashboardPage)
 	con.POST("/logout", a.console.Logout)
+	// roster pages (org tree, members, import, export, bind sheets)
+	// accounts and audit pages
 
 	// JSON API: token or session; the OpenAPI document lists every /api/v1 route.
 	api := r.Group("/api/v1", a.console.API())
 	api.GET("/dashboard", a.console.DashboardAPI)
+	// roster API
+	// accounts and audit API
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	r.GET("/readyz", a.readyz)
