@@ -144,6 +144,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 func (a *App) registerCapabilities() {
 	a.roster.Register(a.router)
 	a.attend.Register(a.router)
+	a.console.Register(a.router)
 }
 
 // Handler is the HTTP handler of every route (for tests and the load command).

@@ -31,6 +31,9 @@ func (a *App) routes() http.Handler {
 	r.HEAD("/console/static/*file", gin.WrapH(a.console.Static()))
 	r.GET("/console/login", a.console.LoginPage)
 	r.POST("/console/login", a.console.LoginSubmit)
+	r.GET("/console/login/qr", a.console.QRLoginPage)
+	r.POST("/console/login/qr", a.console.QRLoginFinish)
+	r.GET("/api/v1/login/qr/:token", a.console.QRLoginStatus) // public: the login page polls it
 	con := r.Group("/console", a.console.Pages())
 	con.GET("/", a.console.DashboardPage)
 	con.POST("/logout", a.console.Logout)
