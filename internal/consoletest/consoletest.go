@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/yanzhen/yanzhen/bot/wechat/wxclient"
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/config"
 	"github.com/yanzhen/yanzhen/handlers/console"
@@ -223,4 +224,44 @@ func (e *Env) API(token, method, path string, body, out any) (int, string) {
 		}
 	}
 	return res.StatusCode, string(b)
+}
+
+// OA is a WeChat-exact client of the server's official-account webhook (plaintext mode).
+func (e *Env) OA() *wxclient.Client {
+	e.T.Helper()
+	c, err := wxclient.New(wxclient.Config{URL: e.URL + "/wechat/oa", AppID: OA.AppID, Token: OA.Token, AESKey: OA.AESKey,
+		AppUser: "gh_test", Mode: wxclient.Plain, Format: wxclient.XML, MsgIDs: wxclient.NewSequence(time.Now().UnixNano()), Now: e.Clock.Now})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return c
+}
+
+// Send delivers a WeChat message and returns the bot's reply text ("success" when there is none).
+func (e *Env) Send(msg *wxclient.Message) string {
+	e.T.Helper()
+	res, err := e.OA().Send(context.Background(), msg)
+	if err != nil {
+		e.T.Fatalf("send: %v", err)
+	}
+	if res.Status != http.StatusOK {
+		e.T.Fatalf("webhook status %d: %s", res.Status, res.Response)
+	}
+	if res.Reply == nil {
+		return "success"
+	}
+	return res.Reply.Content
+}
+
+// BindAs binds the WeChat user openID to the demo member with this name, as if he had sent his code.
+func (e *Env) BindAs(openID, memberName string) {
+	e.T.Helper()
+	var code string
+	if err := e.App.DB().Table("members").Where("name = ?", memberName).Select("bind_code").Row().Scan(&code); err != nil {
+		e.T.Fatalf("bind code of %s: %v", memberName, err)
+	}
+	c := e.OA()
+	if got := e.Send(c.Text(openID, "绑定 "+code)); !strings.Contains(got, memberName) {
+		e.T.Fatalf("bind %s: %q", memberName, got)
+	}
 }
