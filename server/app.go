@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
 	"github.com/yanzhen/yanzhen/bot"
@@ -55,6 +56,8 @@ type App struct {
 	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
+	engine  *gin.Engine // the same, for the route table's tests
+	openapi []byte      // /api/openapi.json
 }
 
 // New builds the whole server. Close releases what it opened.
@@ -125,6 +128,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	if a.mp, err = endpoint(bot.ChannelMP, cfg.MP); err != nil {
+		return nil, err
+	}
+	if a.openapi, err = openAPIDocument(); err != nil {
 		return nil, err
 	}
 	a.handler = a.routes()
@@ -292,3 +298,7 @@ func (a *App) bootstrapAdmin(ctx context.Context, demo bool) error {
 	}
 	return nil
 }
+
+// Routes lists the route table (for tests that check it against the OpenAPI document and the scope
+// matrix).
+func (a *App) Routes() gin.RoutesInfo { return a.engine.Routes() }

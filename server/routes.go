@@ -46,6 +46,8 @@ func (a *App) routes() http.Handler {
 	// roster API
 	// accounts and audit API
 
+	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", a.openapi) })
+
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
 	r.GET("/readyz", a.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.metrics.Registry, promhttp.HandlerOpts{})))
@@ -53,6 +55,7 @@ func (a *App) routes() http.Handler {
 		// Demo credentials only: what the bot "sent" to the fake WeChat API, for `yanzhen sim`.
 		r.GET("/_fake/calls", gin.WrapH(a.fakeAPI))
 	}
+	a.engine = r
 	return r
 }
 
