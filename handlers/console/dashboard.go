@@ -138,6 +138,9 @@ func (s *Service) LoadDashboard(ctx context.Context, v *Viewer) (*Dashboard, err
 		g := groups[gp]
 		if g == nil {
 			g = &UnitStats{Path: gp, Name: u.Parent}
+			if !strings.Contains(gp, "/") {
+				g.Name += "（机关）" // members of the county office itself
+			}
 			if o := byPath[gp]; o != nil {
 				g.OrgID = o.ID
 			}
