@@ -65,3 +65,12 @@ func LoginFailKey(kind, who string) string { return "yz:loginfail:" + kind + ":"
 // QRLoginKey: a pending QR login (scene login:TOKEN); a hash {s: pending|scanned|confirmed, a: account
 // id once confirmed}, TTL QRLoginTTL.
 func QRLoginKey(token string) string { return "yz:qrlogin:" + token }
+
+// BindQRTTL: how long the WeChat QR url of a bind code is kept. The QR code is permanent (scene
+// bind:CODE), but the code is used once; a year covers reprinting a sheet while the code is unused
+// and bounds the keys of codes used or replaced since.
+const BindQRTTL = 365 * 24 * time.Hour
+
+// BindQRKey: the url (the QR content) of the permanent WeChat QR code with scene bind:CODE, so that
+// reprinting a bind sheet does not ask WeChat again; TTL BindQRTTL. Set by handlers/roster.
+func BindQRKey(code string) string { return "yz:bindqr:" + code }

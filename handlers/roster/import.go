@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/models"
+	"github.com/yanzhen/yanzhen/scope"
 )
 
 // Header is the roster file's header row.
@@ -36,6 +38,8 @@ type ImportResult struct {
 	Unchanged int
 	Errors    []RowError
 	Unbound   []UnboundMember
+
+	updated []uint // ids of the members updated, whose cached bot identity may be stale
 }
 
 // rosterRow is a checked row of a roster file.
@@ -44,11 +48,38 @@ type rosterRow struct {
 	name, phone, role, path string
 }
 
+// ImportOption changes what Import accepts or does.
+type ImportOption func(*importOptions)
+
+type importOptions struct {
+	scope *scope.Scope
+	// done runs in the import's transaction after the rows are written (the console's audit entry).
+	done func(tx *gorm.DB, res *ImportResult) error
+}
+
+// reasonOutOfScope is the row error of a row Import refuses under WithinScope.
+const reasonOutOfScope = "不在你的管理范围内"
+
+// WithinScope makes Import refuse, as that row's error, every row whose org is outside sc, or whose
+// phone number belongs to a member of an org outside sc (importing it would move him in).
+func WithinScope(sc scope.Scope) ImportOption {
+	return func(o *importOptions) { o.scope = &sc }
+}
+
+// afterImport runs fn in the import's transaction once the rows are written.
+func afterImport(fn func(tx *gorm.DB, res *ImportResult) error) ImportOption {
+	return func(o *importOptions) { o.done = fn }
+}
+
 // Import reads a roster file (CSV or the first sheet of an XLSX; see readTable) and creates or updates
 // its members by phone number, creating missing orgs. Bad rows are reported in the result and the
 // good rows are imported, all in one transaction. A file-level problem (unreadable, wrong header) is
 // an error wrapping ErrBadFile, and nothing is imported.
-func (s *Service) Import(ctx context.Context, r io.Reader, filename string) (*ImportResult, error) {
+func (s *Service) Import(ctx context.Context, r io.Reader, filename string, opts ...ImportOption) (*ImportResult, error) {
+	var o importOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	recs, err := readTable(r, filename)
 	if err != nil {
 		return nil, err
@@ -58,8 +89,24 @@ func (s *Service) Import(ctx context.Context, r io.Reader, filename string) (*Im
 	if err != nil {
 		return nil, err
 	}
+	if o.scope != nil {
+		rows = refuseRows(rows, res, func(r rosterRow) bool { return !o.scope.Contains(r.path) })
+	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return s.importRows(ctx, tx, rows, res)
+		if o.scope != nil {
+			outside, err := phonesOutside(tx, rows, *o.scope)
+			if err != nil {
+				return err
+			}
+			rows = refuseRows(rows, res, func(r rosterRow) bool { return outside[r.phone] })
+		}
+		if err := s.importRows(ctx, tx, rows, res); err != nil {
+			return err
+		}
+		if o.done != nil {
+			return o.done(tx, res)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -67,6 +114,49 @@ func (s *Service) Import(ctx context.Context, r io.Reader, filename string) (*Im
 	s.log.InfoContext(ctx, "roster: imported", "file", filename, "created", res.Created,
 		"updated", res.Updated, "unchanged", res.Unchanged, "errors", len(res.Errors))
 	return res, nil
+}
+
+// refuseRows moves the rows for which out is true to res.Errors (as reasonOutOfScope, in line order)
+// and returns the others.
+func refuseRows(rows []rosterRow, res *ImportResult, out func(rosterRow) bool) []rosterRow {
+	kept := rows[:0:0]
+	refused := false
+	for _, r := range rows {
+		if out(r) {
+			res.Errors = append(res.Errors, RowError{Line: r.line, Reason: reasonOutOfScope})
+			refused = true
+			continue
+		}
+		kept = append(kept, r)
+	}
+	if refused {
+		sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
+	}
+	return kept
+}
+
+// phonesOutside returns the rows' phone numbers that belong to members of orgs outside sc.
+func phonesOutside(tx *gorm.DB, rows []rosterRow, sc scope.Scope) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(rows); start += 500 {
+		chunk := rows[start:min(start+500, len(rows))]
+		phones := make([]string, len(chunk))
+		for i, r := range chunk {
+			phones[i] = r.phone
+		}
+		var found []struct{ Phone, Path string }
+		err := tx.Table("members").Select("members.phone, orgs.path").Joins("JOIN orgs ON orgs.id = members.org_id").
+			Where("members.phone IN ?", phones).Scan(&found).Error
+		if err != nil {
+			return nil, fmt.Errorf("roster: import: check phones: %w", err)
+		}
+		for _, f := range found {
+			if !sc.Contains(f.Path) {
+				out[f.Phone] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // checkRows checks the header and every row, and returns the good rows; bad rows go to res.Errors.
@@ -290,6 +380,9 @@ func (s *Service) importRows(ctx context.Context, tx *gorm.DB, rows []rosterRow,
 			return fmt.Errorf("roster: update %d members: %w", len(changed), err)
 		}
 		res.Updated = len(changed)
+		for _, m := range changed {
+			res.updated = append(res.updated, m.ID)
+		}
 	}
 
 	// Unbound members without a code (e.g. created by the console) get one now.
