@@ -52,6 +52,7 @@ type App struct {
 	router  *bot.Router
 	store   *bot.Store
 	roster  *roster.Service
+	rweb    *roster.Web
 	attend  *attendance.Service
 	console *console.Service
 	oa, mp  *wechat.Endpoint
@@ -116,6 +117,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
+	a.rweb = roster.NewWeb(roster.WebOptions{
+		Roster: a.roster, Console: a.console, QR: a.wx, Redis: a.rdb.Client, Identities: a.store, Log: log,
+	})
 	a.registerCapabilities()
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {

@@ -219,7 +219,7 @@ type dashboardPage struct {
 // DashboardPage is GET /console/.
 func (s *Service) DashboardPage(c *gin.Context) {
 	v := ViewerOf(c)
-	d, err := s.LoadDashboard(c, v)
+	d, err := s.LoadDashboard(c.Request.Context(), v)
 	if err != nil {
 		s.Fail(c, err)
 		return
@@ -227,18 +227,7 @@ func (s *Service) DashboardPage(c *gin.Context) {
 	q := ParseList(c, "rate", "name", "members", "unbound")
 	q.PerPage = min(q.PerPage, 50)
 	rows := append([]UnitStats(nil), d.Units...)
-	less := map[string]func(a, b UnitStats) bool{
-		"rate":    func(a, b UnitStats) bool { return a.Rate() < b.Rate() },
-		"name":    func(a, b UnitStats) bool { return a.Path < b.Path },
-		"members": func(a, b UnitStats) bool { return a.Members < b.Members },
-		"unbound": func(a, b UnitStats) bool { return a.Unbound() < b.Unbound() },
-	}[q.Sort]
-	sort.SliceStable(rows, func(i, j int) bool {
-		if q.Desc {
-			return less(rows[j], rows[i])
-		}
-		return less(rows[i], rows[j])
-	})
+	sortUnits(rows, q)
 	pager := q.Pager(int64(len(rows)))
 	rows = rows[min(q.Offset(), len(rows)):min(q.Offset()+q.PerPage, len(rows))]
 	s.Page(c, http.StatusOK, "dashboard", "dashboard", "首页", dashboardPage{Dashboard: d, Q: q, Pager: pager, Rows: rows})
@@ -246,7 +235,7 @@ func (s *Service) DashboardPage(c *gin.Context) {
 
 // DashboardAPI is GET /api/v1/dashboard.
 func (s *Service) DashboardAPI(c *gin.Context) {
-	d, err := s.LoadDashboard(c, ViewerOf(c))
+	d, err := s.LoadDashboard(c.Request.Context(), ViewerOf(c))
 	if err != nil {
 		s.Fail(c, err)
 		return

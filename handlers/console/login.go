@@ -54,7 +54,7 @@ func loginCSRFOK(c *gin.Context) bool {
 // LoginPage is GET /console/login.
 func (s *Service) LoginPage(c *gin.Context) {
 	if tok, err := c.Cookie(sessionCookie); err == nil {
-		if _, err := s.sessionOf(c, tok); err == nil {
+		if _, err := s.sessionOf(c.Request.Context(), tok); err == nil {
 			c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 			return
 		}
@@ -72,7 +72,7 @@ func (s *Service) LoginSubmit(c *gin.Context) {
 		s.Page(c, http.StatusForbidden, "login", "", "", p)
 		return
 	}
-	v, err := s.Login(c, p.Username, c.PostForm("password"), c.ClientIP())
+	v, err := s.Login(c.Request.Context(), p.Username, c.PostForm("password"), c.ClientIP())
 	switch {
 	case errors.Is(err, ErrLocked):
 		p.Err = "登录失败次数太多，已暂时锁定，请 15 分钟后再试。"
@@ -93,14 +93,14 @@ func (s *Service) LoginSubmit(c *gin.Context) {
 
 // startSession logs the viewer in on this browser and sends it on.
 func (s *Service) startSession(c *gin.Context, v *Viewer, how, next string) {
-	tok, err := s.NewSession(c, v.AccountID)
+	tok, err := s.NewSession(c.Request.Context(), v.AccountID)
 	if err != nil {
 		s.Fail(c, err)
 		return
 	}
 	s.setCookie(c, sessionCookie, tok, int(sessionCookieAge.Seconds()))
 	s.setCookie(c, loginCSRF, "", -1)
-	if err := s.Record(c, nil, v, Change{Action: ActionLogin, Object: "account", ObjectID: v.AccountID,
+	if err := s.Record(c.Request.Context(), nil, v, Change{Action: ActionLogin, Object: "account", ObjectID: v.AccountID,
 		OrgPath: v.Scope.Path, Summary: v.Username + " " + how}); err != nil {
 		s.log.WarnContext(c, "console: audit login", "err", err)
 	}
@@ -110,11 +110,11 @@ func (s *Service) startSession(c *gin.Context, v *Viewer, how, next string) {
 // Logout is POST /console/logout (behind Pages, so CSRF-checked).
 func (s *Service) Logout(c *gin.Context) {
 	tok, _ := c.Cookie(sessionCookie)
-	if err := s.EndSession(c, tok); err != nil {
+	if err := s.EndSession(c.Request.Context(), tok); err != nil {
 		s.log.WarnContext(c, "console: end session", "err", err)
 	}
 	s.setCookie(c, sessionCookie, "", -1)
 	v := ViewerOf(c)
-	s.Record(c, nil, v, Change{Action: ActionLogout, Object: "account", ObjectID: v.AccountID, OrgPath: v.Scope.Path, Summary: v.Username + " 退出"})
+	s.Record(c.Request.Context(), nil, v, Change{Action: ActionLogout, Object: "account", ObjectID: v.AccountID, OrgPath: v.Scope.Path, Summary: v.Username + " 退出"})
 	s.Redirect(c, "/console/login", "已退出登录。")
 }

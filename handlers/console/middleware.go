@@ -38,10 +38,10 @@ func unsafeMethod(m string) bool {
 func (s *Service) Pages() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok, _ := c.Cookie(sessionCookie)
-		sess, err := s.sessionOf(c, tok)
+		sess, err := s.sessionOf(c.Request.Context(), tok)
 		var v *Viewer
 		if err == nil {
-			v, err = s.viewerByAccount(c, sess.AccountID)
+			v, err = s.viewerByAccount(c.Request.Context(), sess.AccountID)
 		}
 		if err != nil {
 			if !errors.Is(err, ErrNoSession) {
@@ -100,12 +100,12 @@ func (s *Service) API() gin.HandlerFunc {
 			if !ok {
 				err = ErrBadToken
 			} else {
-				v, err = s.viewerByAPIToken(c, strings.TrimSpace(tok))
+				v, err = s.viewerByAPIToken(c.Request.Context(), strings.TrimSpace(tok))
 			}
 		} else if ck, cerr := c.Cookie(sessionCookie); cerr == nil {
 			var sess *session
-			if sess, err = s.sessionOf(c, ck); err == nil {
-				if v, err = s.viewerByAccount(c, sess.AccountID); err == nil && unsafeMethod(c.Request.Method) &&
+			if sess, err = s.sessionOf(c.Request.Context(), ck); err == nil {
+				if v, err = s.viewerByAccount(c.Request.Context(), sess.AccountID); err == nil && unsafeMethod(c.Request.Method) &&
 					subtle.ConstantTimeCompare([]byte(c.GetHeader("X-CSRF-Token")), []byte(sess.CSRF)) != 1 {
 					s.Fail(c, ErrCSRF)
 					return

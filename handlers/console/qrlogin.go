@@ -149,14 +149,14 @@ func (s *Service) QRLoginPage(c *gin.Context) {
 	}
 	p.Token = randomToken(16)
 	key := kv.QRLoginKey(p.Token)
-	if err := s.rdb.HSet(c, key, "s", qrPending).Err(); err != nil {
+	if err := s.rdb.HSet(c.Request.Context(), key, "s", qrPending).Err(); err != nil {
 		s.Fail(c, fmt.Errorf("console: qr login: %w", err))
 		return
 	}
-	s.rdb.Expire(c, key, kv.QRLoginTTL)
-	_, url, err := s.qr.CreateQRScene(c, sceneLogin+":"+p.Token, kv.QRLoginTTL)
+	s.rdb.Expire(c.Request.Context(), key, kv.QRLoginTTL)
+	_, url, err := s.qr.CreateQRScene(c.Request.Context(), sceneLogin+":"+p.Token, kv.QRLoginTTL)
 	if err == nil {
-		err = s.hsetIfExists(c, key, "u", url)
+		err = s.hsetIfExists(c.Request.Context(), key, "u", url)
 	}
 	if err == nil {
 		p.QR, err = qrsvg.SVG(url, 240)
@@ -176,7 +176,7 @@ func (s *Service) QRLoginPage(c *gin.Context) {
 // QRLoginStatus is GET /api/v1/login/qr/:token (public): how far the QR login of a token has come.
 func (s *Service) QRLoginStatus(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
-	st, err := s.rdb.HGet(c, kv.QRLoginKey(c.Param("token")), "s").Result()
+	st, err := s.rdb.HGet(c.Request.Context(), kv.QRLoginKey(c.Param("token")), "s").Result()
 	switch {
 	case errors.Is(err, redis.Nil):
 		st = qrExpired
@@ -198,7 +198,7 @@ func (s *Service) QRLoginFinish(c *gin.Context) {
 		return
 	}
 	key := kv.QRLoginKey(token)
-	vals, err := s.rdb.HMGet(c, key, "s", "a", "u").Result()
+	vals, err := s.rdb.HMGet(c.Request.Context(), key, "s", "a", "u").Result()
 	if err != nil {
 		s.Fail(c, fmt.Errorf("console: qr login: %w", err))
 		return
@@ -209,28 +209,28 @@ func (s *Service) QRLoginFinish(c *gin.Context) {
 			p.Err = "这次扫码登录已取消或过期，请刷新页面重新扫码。"
 		}
 		if url, _ := vals[2].(string); url != "" && st != qrCancelled {
-			p.Token, p.Expires = token, s.now().Add(s.rdb.TTL(c, key).Val())
+			p.Token, p.Expires = token, s.now().Add(s.rdb.TTL(c.Request.Context(), key).Val())
 			p.QR, _ = qrsvg.SVG(url, 240)
 		}
 		s.Page(c, http.StatusConflict, "login_qr", "", "", p)
 		return
 	}
 	// One use: whoever deletes the key logs in.
-	if n, err := s.rdb.Del(c, key).Result(); err != nil || n != 1 {
+	if n, err := s.rdb.Del(c.Request.Context(), key).Result(); err != nil || n != 1 {
 		p.Err = "这次扫码登录已用过，请刷新页面重新扫码。"
 		s.Page(c, http.StatusConflict, "login_qr", "", "", p)
 		return
 	}
 	s.setCookie(c, qrCookie, "", -1)
 	id, _ := strconv.ParseUint(fmt.Sprint(vals[1]), 10, 64)
-	v, err := s.viewerByAccount(c, uint(id))
+	v, err := s.viewerByAccount(c.Request.Context(), uint(id))
 	if err != nil {
 		p.Err = "这个账号已停用，请联系管理员。"
 		s.Page(c, http.StatusForbidden, "login_qr", "", "", p)
 		return
 	}
 	v.IP = c.ClientIP()
-	s.db.WithContext(c).Model(&models.Account{}).Where("id = ?", v.AccountID).Update("last_login_at", s.now())
+	s.db.WithContext(c.Request.Context()).Model(&models.Account{}).Where("id = ?", v.AccountID).Update("last_login_at", s.now())
 	s.startSession(c, v, "微信扫码登录", p.Next)
 }
 
