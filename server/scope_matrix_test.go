@@ -1,0 +1,367 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/yanzhen/yanzhen/internal/consoletest"
+	"github.com/yanzhen/yanzhen/models"
+)
+
+// A viewer of the matrix and the objects just outside his part of the tree.
+type outsider struct {
+	user     string
+	admin    bool   // may open the accounts and audit pages at all
+	own      string // id of a member inside the scope
+	member   string // id of a member outside the scope
+	name     string // that member's name: must never show
+	org      string // id of an org outside the scope
+	orgName  string // its name: must never show
+	account  string // id of an account outside the scope
+	acctName string // its username: must never show
+	token    string // id of an API token of that account
+	audit    string // id of an audit entry outside the scope
+	secret   string // text of that entry: must never show
+}
+
+type matrixEnv struct {
+	*consoletest.Env
+	ids map[string]string
+}
+
+func (m *matrixEnv) id(t *testing.T, table, where string, args ...any) string {
+	t.Helper()
+	var id uint
+	if err := m.App.DB().Table(table).Where(where, args...).Select("id").Order("id").Limit(1).Row().Scan(&id); err != nil {
+		t.Fatalf("%s where %s %v: %v", table, where, args, err)
+	}
+	return fmt.Sprint(id)
+}
+
+// newMatrix: the demo county, plus a second county (青神县) with a member, an administrator and an
+// audit entry, so that even the county administrator has something outside his scope.
+func newMatrix(t *testing.T) (*matrixEnv, []outsider) {
+	e := &matrixEnv{Env: consoletest.New(t)}
+	ctx := context.Background()
+	csv := "姓名,手机号,角色,组织\n外县党员,13700009999,书记,青神县/汉阳镇/中岩村\n"
+	if _, err := e.App.Roster().Import(ctx, strings.NewReader(csv), "x.csv"); err != nil {
+		t.Fatal(err)
+	}
+	var qs models.Org
+	e.App.DB().Where("path = ?", "青神县").Take(&qs)
+	h, _ := e.App.Console().HashPassword(consoletest.Password)
+	e.App.DB().Create(&models.Account{Username: "qingshen", DisplayName: "青神县委组织部", Role: models.ConsoleAdmin, OrgID: &qs.ID, Active: true, PasswordHash: h})
+	audit := func(path string) string {
+		entry := models.AuditEntry{At: e.Clock.Now(), Username: "x", OrgPath: path, Action: "update", Object: "member", ObjectID: "1", Summary: "SECRET-" + path}
+		e.App.DB().Create(&entry)
+		return fmt.Sprint(entry.ID)
+	}
+	token := func(user string) string {
+		e.Token(user)
+		return e.id(t, "api_tokens", "account_id = (SELECT id FROM accounts WHERE username = ?)", user)
+	}
+	member := func(org string) (string, string) {
+		var m models.Member
+		e.App.DB().Where("org_id = (SELECT id FROM orgs WHERE path = ?)", org).Order("id").Take(&m)
+		return fmt.Sprint(m.ID), m.Name
+	}
+	org := func(path string) string { return e.id(t, "orgs", "path = ?", path) }
+
+	var vs []outsider
+	add := func(user string, admin bool, ownOrg, outOrg, outAcct string) {
+		own, _ := member(ownOrg)
+		mid, mname := member(outOrg)
+		vs = append(vs, outsider{user: user, admin: admin, own: own, member: mid, name: mname,
+			org: org(outOrg), orgName: outOrg[strings.LastIndexByte(outOrg, '/')+1:],
+			account: e.id(t, "accounts", "username = ?", outAcct), acctName: outAcct, token: token(outAcct),
+			audit: audit(outOrg), secret: "SECRET-" + outOrg})
+	}
+	add(consoletest.County, true, "洪雅县/花溪镇/郭沟村", "青神县/汉阳镇/中岩村", "qingshen")
+	add(consoletest.Town, true, "洪雅县/花溪镇/郭沟村", "洪雅县/止戈镇/五龙村", consoletest.County)
+	add(consoletest.Secretary, false, "洪雅县/花溪镇/郭沟村", "洪雅县/花溪镇/双河村", consoletest.Town)
+	return e, vs
+}
+
+// TestScopeMatrix: for every console page and API route and every role, data outside the viewer's part
+// of the org tree is neither shown (lists, details, exports) nor changeable (403 or 404, and the
+// database unchanged). A route added without a line here fails the test.
+func TestScopeMatrix(t *testing.T) {
+	e, viewers := newMatrix(t)
+	denied := func(t *testing.T, what string, status int, body string) {
+		t.Helper()
+		if status != http.StatusForbidden && status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 403 or 404\n%.300s", what, status, body)
+		}
+	}
+	noLeak := func(t *testing.T, what string, status int, body string, o outsider) {
+		t.Helper()
+		if status == http.StatusForbidden || status == http.StatusNotFound {
+			return
+		}
+		if status != http.StatusOK {
+			t.Errorf("%s: %d\n%.300s", what, status, body)
+			return
+		}
+		if strings.HasPrefix(body, "PK") { // an .xlsx: look at its cells
+			body = xlsxText(t, body)
+		}
+		for _, s := range []string{o.name, o.orgName, o.secret} {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows %q, which is outside %s's scope", what, s, o.user)
+			}
+		}
+		if o.admin && strings.Contains(body, ">"+o.acctName+"<") || strings.Contains(body, `"username":"`+o.acctName+`"`) {
+			t.Errorf("%s shows the account %q, outside %s's scope", what, o.acctName, o.user)
+		}
+	}
+	unchanged := func(t *testing.T, o outsider) {
+		t.Helper()
+		var m models.Member
+		e.App.DB().Take(&m, o.member)
+		if m.Name != o.name || !m.Active || fmt.Sprint(m.OrgID) == o.org && false {
+			t.Errorf("the outside member changed: %+v", m)
+		}
+		var own models.Member
+		e.App.DB().Preload("Org").Take(&own, o.own)
+		if strings.Contains(own.Org.Path, o.orgName) {
+			t.Errorf("%s moved his member out of his scope: %s", o.user, own.Org.Path)
+		}
+		var n int64
+		e.App.DB().Table("members").Where("name = ?", "越界新人").Count(&n)
+		if n > 0 {
+			t.Errorf("a member was created outside %s's scope", o.user)
+		}
+		e.App.DB().Table("orgs").Where("name = ?", "越界新组织").Count(&n)
+		if n > 0 {
+			t.Errorf("an org was created outside %s's scope", o.user)
+		}
+		e.App.DB().Table("accounts").Where("username IN ?", []string{"yuejie", "yuejie2"}).Count(&n)
+		if n > 0 {
+			t.Errorf("an account was created outside %s's scope", o.user)
+		}
+		var a models.Account
+		e.App.DB().Take(&a, o.account)
+		if !a.Active || a.DisplayName == "改掉" {
+			t.Errorf("the outside account changed: %+v", a)
+		}
+		e.App.DB().Table("api_tokens").Where("id = ?", o.token).Count(&n)
+		var revoked int64
+		e.App.DB().Table("api_tokens").Where("id = ? AND expires_at IS NOT NULL AND expires_at < ?", o.token, e.Clock.Now()).Count(&revoked)
+		if n != 1 || revoked != 0 {
+			t.Errorf("the outside account's token was revoked")
+		}
+	}
+
+	type check func(t *testing.T, c *consoletest.Client, token string, o outsider)
+	page := func(path string) check { // a page or export that lists: nothing outside shows
+		return func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.Get(path)
+			noLeak(t, "GET "+path, res.StatusCode, body, o)
+		}
+	}
+	adminPage := func(path string) check {
+		return func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			res, body := c.Get(path)
+			if !o.admin {
+				denied(t, "GET "+path, res.StatusCode, body)
+				return
+			}
+			noLeak(t, "GET "+path, res.StatusCode, body, o)
+		}
+	}
+	getOut := func(path string, id func(o outsider) string) check { // a page about one outside object
+		return func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			p := strings.Replace(path, ":id", id(o), 1)
+			res, body := c.Get(p)
+			denied(t, "GET "+p, res.StatusCode, body)
+		}
+	}
+	postOut := func(path string, id func(o outsider) string, form func(o outsider) url.Values) check {
+		return func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			p := strings.Replace(path, ":id", id(o), 1)
+			p = strings.Replace(p, ":tid", o.token, 1)
+			var f url.Values
+			if form != nil {
+				f = form(o)
+			}
+			res, body := c.PostForm(p, f)
+			denied(t, "POST "+p, res.StatusCode, body)
+			unchanged(t, o)
+		}
+	}
+	api := func(method, path string, id func(o outsider) string, body func(o outsider) any, list bool) check {
+		return func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			p := path
+			if id != nil {
+				p = strings.Replace(p, ":id", id(o), 1)
+			}
+			var b any
+			if body != nil {
+				b = body(o)
+			}
+			status, resp := e.API(tok, method, p, b, nil)
+			if list {
+				if strings.Contains(p, "/accounts") || strings.Contains(p, "/audit") {
+					if !o.admin {
+						denied(t, method+" "+p, status, resp)
+						return
+					}
+				}
+				noLeak(t, method+" "+p, status, resp, o)
+				return
+			}
+			denied(t, method+" "+p, status, resp)
+			unchanged(t, o)
+		}
+	}
+	member := func(o outsider) string { return o.member }
+	org := func(o outsider) string { return o.org }
+	account := func(o outsider) string { return o.account }
+	auditID := func(o outsider) string { return o.audit }
+	none := func(o outsider) string { return "" }
+	_ = none
+
+	matrix := map[string]check{
+		"GET /console/":                      page("/console/"),
+		"GET /console/dashboard/export.xlsx": page("/console/dashboard/export.xlsx"),
+		"POST /console/logout":               nil, // no data
+		"GET /console/orgs":                  page("/console/orgs"),
+		"POST /console/orgs":                 postOut("/console/orgs", none, func(o outsider) url.Values { return url.Values{"parent_id": {o.org}, "name": {"越界新组织"}} }),
+		"GET /console/orgs/:id/bindsheet":    getOut("/console/orgs/:id/bindsheet", org),
+		"GET /console/members":               page("/console/members?per_page=500"),
+		"GET /console/members/export.xlsx":   page("/console/members/export.xlsx"),
+		"GET /console/members/new":           page("/console/members/new"),
+		"POST /console/members": postOut("/console/members", none, func(o outsider) url.Values {
+			return url.Values{"name": {"越界新人"}, "phone": {"13600001234"}, "role": {"党员"}, "org_id": {o.org}}
+		}),
+		"GET /console/members/:id":      getOut("/console/members/:id", member),
+		"GET /console/members/:id/edit": getOut("/console/members/:id/edit", member),
+		"POST /console/members/:id": postOut("/console/members/:id", member, func(o outsider) url.Values {
+			return url.Values{"name": {"改掉"}, "phone": {"13600001235"}, "role": {"党员"}, "org_id": {o.org}}
+		}),
+		"POST /console/members/:id/deactivate": postOut("/console/members/:id/deactivate", member, nil),
+		"POST /console/members/:id/activate":   postOut("/console/members/:id/activate", member, nil),
+		"POST /console/members/:id/bindcode":   postOut("/console/members/:id/bindcode", member, nil),
+		"GET /console/import":                  page("/console/import"),
+		"POST /console/import":                 nil, // checked below: rows outside the scope are refused
+		"GET /console/import/template.csv":     page("/console/import/template.csv"),
+		"GET /console/me":                      page("/console/me"),
+		"POST /console/me/password":            nil, // the viewer's own account only: no id to aim elsewhere
+		"POST /console/me/tokens":              nil, // idem
+		"POST /console/me/tokens/:tid/revoke":  postOut("/console/me/tokens/:tid/revoke", none, nil),
+		"GET /console/accounts":                adminPage("/console/accounts"),
+		"GET /console/accounts/export.xlsx":    adminPage("/console/accounts/export.xlsx"),
+		"GET /console/accounts/new":            adminPage("/console/accounts/new"),
+		"POST /console/accounts": postOut("/console/accounts", none, func(o outsider) url.Values {
+			return url.Values{"username": {"yuejie"}, "display_name": {"越界"}, "role": {"admin"}, "org_id": {o.org}, "password": {"password123"}}
+		}),
+		"GET /console/accounts/:id":                     getOut("/console/accounts/:id", account),
+		"POST /console/accounts/:id":                    postOut("/console/accounts/:id", account, func(o outsider) url.Values { return url.Values{"display_name": {"改掉"}, "active": {"0"}} }),
+		"POST /console/accounts/:id/tokens/:tid/revoke": postOut("/console/accounts/:id/tokens/:tid/revoke", account, nil),
+		"GET /console/audit":                            adminPage("/console/audit"),
+		"GET /console/audit/export.xlsx":                adminPage("/console/audit/export.xlsx"),
+		"GET /console/audit/:id":                        getOut("/console/audit/:id", auditID),
+
+		"GET /api/v1/dashboard": api("GET", "/api/v1/dashboard", nil, nil, true),
+		"GET /api/v1/orgs":      api("GET", "/api/v1/orgs", nil, nil, true),
+		"POST /api/v1/orgs":     api("POST", "/api/v1/orgs", nil, func(o outsider) any { return map[string]any{"parent_id": atoi(o.org), "name": "越界新组织"} }, false),
+		"GET /api/v1/orgs/:id":  api("GET", "/api/v1/orgs/:id", org, nil, false),
+		"GET /api/v1/members":   api("GET", "/api/v1/members?per_page=500", nil, nil, true),
+		"POST /api/v1/members": api("POST", "/api/v1/members", nil, func(o outsider) any {
+			return map[string]any{"name": "越界新人", "phone": "13600001236", "role": "党员", "org_id": atoi(o.org)}
+		}, false),
+		"POST /api/v1/members/import": nil, // checked below
+		"GET /api/v1/members/:id":     api("GET", "/api/v1/members/:id", member, nil, false),
+		"PATCH /api/v1/members/:id":   api("PATCH", "/api/v1/members/:id", member, func(o outsider) any { return map[string]any{"name": "改掉", "active": false} }, false),
+		"GET /api/v1/me":              api("GET", "/api/v1/me", nil, nil, true),
+		"GET /api/v1/accounts":        api("GET", "/api/v1/accounts", nil, nil, true),
+		"POST /api/v1/accounts": api("POST", "/api/v1/accounts", nil, func(o outsider) any {
+			return map[string]any{"username": "yuejie2", "display_name": "越界", "role": "admin", "org_id": atoi(o.org), "password": "password123"}
+		}, false),
+		"GET /api/v1/accounts/:id":    api("GET", "/api/v1/accounts/:id", account, nil, false),
+		"PATCH /api/v1/accounts/:id":  api("PATCH", "/api/v1/accounts/:id", account, func(o outsider) any { return map[string]any{"display_name": "改掉", "active": false} }, false),
+		"GET /api/v1/audit":           api("GET", "/api/v1/audit?per_page=500", nil, nil, true),
+		"GET /api/v1/login/qr/:token": nil, // public, no data
+	}
+	// Moving one's own member out of the scope.
+	moveOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+		var m models.Member
+		e.App.DB().Take(&m, o.own)
+		res, body := c.PostForm("/console/members/"+o.own, url.Values{"name": {m.Name}, "phone": {m.Phone}, "role": {m.Role}, "org_id": {o.org}})
+		denied(t, "move out (page)", res.StatusCode, body)
+		st, body := e.API(tok, "PATCH", "/api/v1/members/"+o.own, map[string]any{"org_id": atoi(o.org)}, nil)
+		denied(t, "move out (API)", st, body)
+		unchanged(t, o)
+	}
+	importOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+		var path string
+		e.App.DB().Table("orgs").Where("id = ?", o.org).Select("path").Row().Scan(&path)
+		csv := []byte("姓名,手机号,角色,组织\n越界新人,13600001237,党员," + path + "\n")
+		res, body := c.PostFile("/console/import", nil, "file", "x.csv", csv)
+		if res.StatusCode >= 500 || !strings.Contains(body, "不在你的管理范围内") {
+			t.Errorf("import outside the scope (page): %d\n%.400s", res.StatusCode, body)
+		}
+		unchanged(t, o)
+	}
+
+	for _, r := range e.App.Routes() {
+		if !strings.HasPrefix(r.Path, "/console/") && !strings.HasPrefix(r.Path, "/api/v1/") {
+			continue
+		}
+		switch r.Path {
+		case "/console/login", "/console/login/qr", "/console/static/*file":
+			continue
+		}
+		if _, ok := matrix[r.Method+" "+r.Path]; !ok {
+			t.Errorf("route %s %s has no line in the scope matrix", r.Method, r.Path)
+		}
+	}
+	keys := regexp.MustCompile(`^(GET|POST|PATCH|PUT|DELETE) `)
+	for _, o := range viewers {
+		t.Run(o.user, func(t *testing.T) {
+			c := e.Login(o.user)
+			tok := e.Token(o.user)
+			for k, chk := range matrix {
+				if chk == nil || !keys.MatchString(k) {
+					continue
+				}
+				chk(t, c, tok, o)
+			}
+			moveOut(t, c, tok, o)
+			importOut(t, c, tok, o)
+		})
+	}
+}
+
+func atoi(s string) int {
+	var n int
+	fmt.Sscan(s, &n)
+	return n
+}
+
+// xlsxText is every cell of an .xlsx, for leak checks.
+func xlsxText(t *testing.T, body string) string {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatalf("export is not an xlsx: %v", err)
+	}
+	defer f.Close()
+	var sb strings.Builder
+	for _, sh := range f.GetSheetList() {
+		rows, _ := f.GetRows(sh)
+		for _, r := range rows {
+			sb.WriteString(strings.Join(r, "\t"))
+			sb.WriteByte('\n')
+		}
+	}
+	return sb.String()
+}
