@@ -1,6 +1,9 @@
 package kv
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Every Redis key Yanzhen uses is built here. Prefix "yz:" keeps them apart from anything else on a
 // shared Redis.
@@ -74,3 +77,9 @@ const BindQRTTL = 365 * 24 * time.Hour
 // BindQRKey: the url (the QR content) of the permanent WeChat QR code with scene bind:CODE, so that
 // reprinting a bind sheet does not ask WeChat again; TTL BindQRTTL. Set by handlers/roster.
 func BindQRKey(code string) string { return "yz:bindqr:" + code }
+
+// AccountSessionsKey: the sessions (SessionKey hashes) of one console account, so that a password
+// reset can end them all; a set whose TTL is renewed to SessionMaxAge with each new session.
+func AccountSessionsKey(accountID uint) string {
+	return "yz:acctsess:" + strconv.FormatUint(uint64(accountID), 10)
+}

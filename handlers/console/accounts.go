@@ -392,7 +392,8 @@ func (s *Service) UpdateAccount(ctx context.Context, v *Viewer, id uint, ch Acco
 	if !v.IsAdmin() {
 		return ErrNotAllowed
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var passwordReset bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var a models.Account
 		err := tx.Preload("Org").Scopes(v.Scope.ByOrg("accounts.org_id")).Where("accounts.id = ?", id).Take(&a).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -452,7 +453,6 @@ func (s *Service) UpdateAccount(ctx context.Context, v *Viewer, id uint, ch Acco
 			}
 			a.Active, updates["active"] = *ch.Active, *ch.Active
 		}
-		passwordReset := false
 		if ch.Password != nil && *ch.Password != "" {
 			if err := checkPassword("password", *ch.Password); err != nil {
 				return err
@@ -489,6 +489,17 @@ func (s *Service) UpdateAccount(ctx context.Context, v *Viewer, id uint, ch Acco
 		return s.Record(ctx, tx, v, Change{Action: action, Object: "account", ObjectID: a.ID, OrgPath: commonPath(oldPath, newPath),
 			Summary: fmt.Sprintf("%s %s（%s）", what, a.Username, a.DisplayName), Before: before, After: after})
 	})
+	if err == nil && passwordReset {
+		// Whoever knew the old password is logged out everywhere (the admin's own browser excepted).
+		keep := ""
+		if id == v.AccountID {
+			keep = v.session
+		}
+		if err := s.EndAccountSessions(ctx, id, keep); err != nil {
+			s.log.WarnContext(ctx, "console: end sessions after a password reset", "account", id, "err", err)
+		}
+	}
+	return err
 }
 
 func sameID(a, b *uint) bool {
@@ -512,7 +523,7 @@ func commonPath(a, b string) string {
 // ChangeOwnPassword changes the viewer's password after checking his current one. His other sessions
 // stay logged in.
 func (s *Service) ChangeOwnPassword(ctx context.Context, v *Viewer, current, next, again string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var a models.Account
 		if err := tx.Preload("Org").Where("id = ?", v.AccountID).Take(&a).Error; err != nil {
 			return fmt.Errorf("console: load account %d: %w", v.AccountID, err)
@@ -540,6 +551,13 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, v *Viewer, current, nex
 		return s.Record(ctx, tx, v, Change{Action: ActionUpdate, Object: "account", ObjectID: a.ID, OrgPath: v.Scope.Path,
 			Summary: a.Username + " 修改了自己的密码", After: map[string]string{"password": "已修改"}})
 	})
+	if err == nil {
+		// Other browsers logged in with the old password are logged out; this one stays.
+		if err := s.EndAccountSessions(ctx, v.AccountID, v.session); err != nil {
+			s.log.WarnContext(ctx, "console: end other sessions after a password change", "account", v.AccountID, "err", err)
+		}
+	}
+	return err
 }
 
 // ---- JSON API ----

@@ -123,6 +123,7 @@ func (s *Service) ensureAccount(ctx context.Context, a models.Account, password 
 type session struct {
 	AccountID uint
 	CSRF      string
+	Hash      string // of the cookie: the session's Redis key
 }
 
 func randomToken(n int) string {
@@ -140,10 +141,13 @@ func tokenHash(tok string) string {
 func (s *Service) NewSession(ctx context.Context, accountID uint) (string, error) {
 	tok := randomToken(32)
 	now := s.now().Unix()
-	key := kv.SessionKey(tokenHash(tok))
+	hash := tokenHash(tok)
+	key := kv.SessionKey(hash)
 	pipe := s.rdb.TxPipeline()
 	pipe.HSet(ctx, key, "a", accountID, "c", randomToken(24), "t", now, "i", now)
 	pipe.Expire(ctx, key, kv.SessionIdleTTL)
+	pipe.SAdd(ctx, kv.AccountSessionsKey(accountID), hash)
+	pipe.Expire(ctx, kv.AccountSessionsKey(accountID), kv.SessionMaxAge)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return "", fmt.Errorf("console: save session: %w", err)
 	}
@@ -179,7 +183,28 @@ func (s *Service) sessionOf(ctx context.Context, tok string) (*session, error) {
 		}
 	}
 	id, _ := strconv.ParseUint(vals[0].(string), 10, 64)
-	return &session{AccountID: uint(id), CSRF: vals[1].(string)}, nil
+	return &session{AccountID: uint(id), CSRF: vals[1].(string), Hash: tokenHash(tok)}, nil
+}
+
+// EndAccountSessions logs an account out everywhere (its password was reset), except the session
+// whose hash is keep (the browser that changed its own password; "" = none).
+func (s *Service) EndAccountSessions(ctx context.Context, accountID uint, keep string) error {
+	set := kv.AccountSessionsKey(accountID)
+	hashes, err := s.rdb.SMembers(ctx, set).Result()
+	if err != nil {
+		return fmt.Errorf("console: sessions of account %d: %w", accountID, err)
+	}
+	pipe := s.rdb.Pipeline()
+	for _, h := range hashes {
+		if h != keep {
+			pipe.Del(ctx, kv.SessionKey(h))
+			pipe.SRem(ctx, set, h)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("console: end sessions of account %d: %w", accountID, err)
+	}
+	return nil
 }
 
 // EndSession logs a browser out.

@@ -149,6 +149,7 @@ type Viewer struct {
 	Scope       scope.Scope
 	ViaToken    bool   // an API token, not a browser session
 	IP          string // the client's address, for the audit log
+	session     string // the hash of the browser session's cookie ("" for API tokens)
 }
 
 // IsAdmin reports whether the viewer may manage console accounts in his scope.

@@ -68,7 +68,7 @@ func (s *Service) Pages() gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		v.IP = c.ClientIP()
+		v.IP, v.session = c.ClientIP(), sess.Hash
 		if unsafeMethod(c.Request.Method) && !csrfOK(c, sess.CSRF) {
 			s.Fail(c, ErrCSRF)
 			return

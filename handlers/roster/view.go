@@ -40,6 +40,9 @@ type Hooks struct {
 	// drops his cached identity once it commits, so the bot sees it at once. Nil: the cache lives out
 	// its TTL (kv.IdentityTTL).
 	Identities IdentityCache
+	// MemberDeactivated runs in the transaction that deactivates a member: his console login (if he
+	// has one) stops with him. Nil: nothing else happens.
+	MemberDeactivated func(ctx context.Context, tx *gorm.DB, memberID uint) error
 }
 
 // IdentityCache forgets the cached member of a WeChat user (bot.Store).
@@ -405,6 +408,11 @@ func (v *View) UpdateMember(ctx context.Context, id uint, ch MemberChange) (*Mem
 		} else if activeChanged {
 			changes = append(changes, console.Change{Action: console.ActionDeactivate,
 				Summary: fmt.Sprintf("停用人员 %s（%s）", m.Name, target.Path)})
+			if v.hooks.MemberDeactivated != nil {
+				if err := v.hooks.MemberDeactivated(ctx, tx, m.ID); err != nil {
+					return err
+				}
+			}
 		}
 		for _, c := range changes {
 			c.Object, c.ObjectID, c.OrgPath, c.Before, c.After = ObjectMember, m.ID, target.Path, before, after

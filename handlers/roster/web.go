@@ -68,6 +68,9 @@ func (h *Web) view(c *gin.Context) *View {
 			return h.con.Record(ctx, tx, v, ch)
 		},
 		Identities: h.ids,
+		MemberDeactivated: func(ctx context.Context, tx *gorm.DB, memberID uint) error {
+			return h.con.DeactivateMemberAccounts(ctx, tx, v, memberID)
+		},
 	})
 }
 
