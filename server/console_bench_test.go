@@ -59,6 +59,9 @@ func BenchmarkConsolePages(b *testing.B) {
 		{"members_search", "/console/members?q=%E5%85%9A%E5%91%98012&bound=no"},
 		{"members_page40", "/console/members?page=40&sort=org"},
 		{"orgs", "/console/orgs"},
+		{"accounts", "/console/accounts"},
+		{"audit", "/console/audit"},
+		{"members_export", "/console/members/export.xlsx"},
 		{"api_dashboard", "/api/v1/dashboard"},
 	}
 	for _, p := range pages {
