@@ -18,6 +18,9 @@ func all() []any {
 		&Account{},
 		&APIToken{},
 		&AuditEntry{},
+		&Question{},
+		// study models
+		// (next capability's models)
 	}
 }
 
