@@ -83,3 +83,41 @@ func BindQRKey(code string) string { return "yz:bindqr:" + code }
 func AccountSessionsKey(accountID uint) string {
 	return "yz:acctsess:" + strconv.FormatUint(uint64(accountID), 10)
 }
+
+// Scheduler keys (package schedule: daily jobs that run once a day across every process).
+const (
+	// ScheduleDayTTL: how long one job's record for one day lives, counted from its last claim. Only
+	// today's record decides whether a job runs, so it must outlive the day (25 h at most, with a
+	// daylight-saving change); 48 h also leaves yesterday's record for a look by hand.
+	ScheduleDayTTL = 48 * time.Hour
+	// ScheduleJobTTL: a job's last-run summary, renewed at every run, so the summary of a job that is
+	// no longer registered goes away after a month.
+	ScheduleJobTTL = 30 * 24 * time.Hour
+)
+
+// ScheduleDayKey: one daily job on one day (YYYY-MM-DD in the scheduler's location): the claim that
+// makes it run once across processes, a hash {s: run|fail|done, o: owner of the latest attempt,
+// l: lease deadline (unix ms, while s=run), n: attempts started, r: no retry before (unix ms, s=fail),
+// e: last error, t: finished (unix ms, s=done), d: duration ms}, TTL ScheduleDayTTL. Set by schedule.
+func ScheduleDayKey(job, day string) string { return "yz:sched:" + job + ":" + day }
+
+// ScheduleJobKey: the latest run of a daily job across days, for the status page; a hash {day: last
+// day done, at: finished unix ms, dur: ms, err: latest error, errat: its unix ms}, TTL ScheduleJobTTL.
+// Job names hold no ':', so it never collides with a ScheduleDayKey.
+func ScheduleJobKey(job string) string { return "yz:sched:" + job }
+
+// BoardTTL: how long a study leaderboard lives after its last update. A year's boards are rewritten on
+// every credit of that year, so they outlive it by about a month, long enough to look back at the
+// final standings; RebuildBoards writes them again from the ledger whenever needed.
+const BoardTTL = 400 * 24 * time.Hour
+
+// BoardKey: the study leaderboard of one org (a village, a town, a county) for one year: a sorted set
+// of member ids scored by the points they earned that year in the org's subtree, TTL BoardTTL. Set by
+// handlers/study. The braces are a Redis Cluster hash tag: a board and the temporary key it is rebuilt
+// under (BoardKey + ":rebuild", then RENAMEd over it) live in one slot.
+func BoardKey(year int, orgID uint) string {
+	return "yz:board:{" + strconv.Itoa(year) + ":" + strconv.FormatUint(uint64(orgID), 10) + "}"
+}
+
+// BoardPattern matches every board of a year (for RebuildBoards to drop boards of orgs left empty).
+func BoardPattern(year int) string { return "yz:board:{" + strconv.Itoa(year) + ":*" }
