@@ -43,12 +43,34 @@
     setTimeout(tick, 1500);
   }
 
+  // The menu scrolls sideways on a phone: bring the current page's item into view.
+  var on = document.querySelector(".nav a.on");
+  if (on) {
+    var nav = on.parentNode, r = on.getBoundingClientRect(), n = nav.getBoundingClientRect();
+    if (r.right > n.right) nav.scrollLeft += r.right - n.right + 32;
+  }
+
   // Charts: <div class="chart" data-chart='{...echarts option...}'> when ECharts is on the page.
+  // On a narrow screen a bar chart lies on its side, so the names read left to right.
+  var sideways = function (o) {
+    if (!o.xAxis || o.xAxis.type !== "category" || !o.yAxis || Array.isArray(o.xAxis)) return null;
+    var x = o.xAxis, n = (x.data || []).length;
+    o.xAxis = o.yAxis;
+    o.yAxis = { type: "category", data: (x.data || []).slice().reverse(), axisLabel: { interval: 0, fontSize: 13 } };
+    (o.series || []).forEach(function (s) { if (s.data) s.data = s.data.slice().reverse(); });
+    return { option: o, height: Math.max(220, 70 + n * 36) };
+  };
   window.addEventListener("load", function () {
     if (!window.echarts) return;
     document.querySelectorAll("[data-chart]").forEach(function (el) {
+      var option = JSON.parse(el.getAttribute("data-chart"));
+      (option.series || []).forEach(function (s) { if (s.type === "bar" && !s.barMaxWidth) s.barMaxWidth = 56; });
+      if (el.clientWidth < 560) {
+        var side = sideways(option);
+        if (side) { option = side.option; el.style.height = side.height + "px"; }
+      }
       var chart = window.echarts.init(el, null, { renderer: "svg" });
-      chart.setOption(JSON.parse(el.getAttribute("data-chart")));
+      chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });
     });
   });
