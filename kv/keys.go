@@ -121,3 +121,27 @@ func BoardKey(year int, orgID uint) string {
 
 // BoardPattern matches every board of a year (for RebuildBoards to drop boards of orgs left empty).
 func BoardPattern(year int) string { return "yz:board:{" + strconv.Itoa(year) + ":*" }
+
+// Mini-program API keys (handlers/mp).
+const (
+	// MPSessionTTL: a mini-program session ends this long after its login, however busy it is (the
+	// session also carries its deadline, checked against the server's clock). wx.login is silent, so
+	// the mini-program simply logs in again when it gets 401.
+	MPSessionTTL = 7 * 24 * time.Hour
+	// MPLoginWindow: logins are counted per client address over this window (the rate limit).
+	MPLoginWindow = time.Minute
+	// MPBindFailTTL: how long failed bind attempts are counted, and how long a mini-program user or an
+	// address stays refused after too many.
+	MPBindFailTTL = 15 * time.Minute
+)
+
+// MPSessionKey: one mini-program session, by the SHA-256 (hex) of its token (yzm_…); a hash
+// {o: mini-program openid, e: deadline unix}, TTL MPSessionTTL. WeChat's session_key is never kept.
+func MPSessionKey(tokenHash string) string { return "yz:mpsess:" + tokenHash }
+
+// MPLoginRateKey: logins from one client address in the current MPLoginWindow; a counter.
+func MPLoginRateKey(ip string) string { return "yz:mplogin:" + ip }
+
+// MPBindFailKey: failed bind attempts of a mini-program user ("openid") or an address ("ip") in the
+// last MPBindFailTTL; a counter.
+func MPBindFailKey(kind, who string) string { return "yz:mpbindfail:" + kind + ":" + who }

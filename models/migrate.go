@@ -20,6 +20,7 @@ func all() []any {
 		&AuditEntry{},
 		&Question{},
 		// study models
+		&StudyRule{}, &StudyTask{}, &StudyAnswer{}, &WrongItem{}, &LedgerEntry{}, &StudyStats{},
 		// (next capability's models)
 	}
 }

@@ -22,7 +22,10 @@ import (
 	"github.com/yanzhen/yanzhen/config"
 	"github.com/yanzhen/yanzhen/handlers/attendance"
 	"github.com/yanzhen/yanzhen/handlers/console"
+	"github.com/yanzhen/yanzhen/handlers/mp"
 	"github.com/yanzhen/yanzhen/handlers/roster"
+	"github.com/yanzhen/yanzhen/handlers/study"
+	"github.com/yanzhen/yanzhen/handlers/study/bank"
 	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
 )
@@ -53,7 +56,10 @@ type App struct {
 	store   *bot.Store
 	roster  *roster.Service
 	rweb    *roster.Web
+	mpAPI   *mp.Service
+	qweb    *bank.Web // the question bank's console pages and API
 	attend  *attendance.Service
+	study   *study.Service
 	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
@@ -97,6 +103,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 
 	a.roster = roster.New(a.db, log, a.now)
 	a.attend = attendance.New(a.db, log, a.now)
+	a.study = study.New(study.Options{DB: a.db, Redis: a.rdb.Client, Log: log, Now: a.now, Location: cfg.Location})
 	a.store = bot.NewStore(a.rdb.Client)
 	a.router = bot.NewRouter(bot.Options{
 		Store:       a.store,
@@ -120,6 +127,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.rweb = roster.NewWeb(roster.WebOptions{
 		Roster: a.roster, Console: a.console, QR: a.wx, Redis: a.rdb.Client, Identities: a.store, Log: log,
 	})
+	a.mpAPI = mp.New(mp.Options{
+		DB: a.db, Redis: a.rdb.Client, WeChat: a.wx, Roster: a.roster, Identities: a.store, Log: log, Now: a.now,
+	})
+	a.qweb = bank.NewWeb(bank.New(a.db, log, a.now), a.console)
 	a.registerCapabilities()
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
@@ -154,6 +165,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 func (a *App) registerCapabilities() {
 	a.roster.Register(a.router)
 	a.attend.Register(a.router)
+	a.study.Register(a.router)
 	a.console.Register(a.router)
 }
 
@@ -263,6 +275,11 @@ func (a *App) loadDemo(ctx context.Context) error {
 		return nil
 	}
 	a.log.Info("demo: loaded demo county", "members", len(res.Members))
+	if qres, err := bank.New(a.db, a.log, a.now).LoadDemo(ctx); err != nil {
+		return fmt.Errorf("demo questions: %w", err)
+	} else if qres != nil {
+		a.log.Info("demo: loaded the demo question bank", "questions", qres.Created)
+	}
 	for _, m := range res.Members {
 		a.log.Info("demo: bind code", "name", m.Name, "role", m.Role, "org", m.OrgPath, "code", m.BindCode)
 	}

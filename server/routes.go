@@ -55,6 +55,17 @@ func (a *App) routes() http.Handler {
 	con.GET("/import", a.rweb.ImportPage)
 	con.POST("/import", a.rweb.ImportSubmit)
 	con.GET("/import/template.csv", a.rweb.ImportTemplate)
+	// question bank (one per installation: every viewer reads it, administrators change it)
+	con.GET("/questions", a.qweb.QuestionsPage)
+	con.GET("/questions/export.xlsx", a.qweb.QuestionsExport)
+	con.GET("/questions/import", a.console.AdminOnly(), a.qweb.ImportPage)
+	con.POST("/questions/import", a.console.AdminOnly(), a.qweb.ImportSubmit)
+	con.GET("/questions/import/template.csv", a.qweb.ImportTemplate)
+	con.GET("/questions/:id", a.qweb.QuestionPage)
+	con.GET("/questions/:id/edit", a.console.AdminOnly(), a.qweb.EditQuestionPage)
+	con.POST("/questions/:id/edit", a.console.AdminOnly(), a.qweb.UpdateQuestionSubmit)
+	con.POST("/questions/:id/retire", a.console.AdminOnly(), a.qweb.RetireQuestion)
+	con.POST("/questions/:id/restore", a.console.AdminOnly(), a.qweb.RestoreQuestion)
 	// accounts and audit pages
 	con.GET("/me", a.console.MePage)
 	con.POST("/me/password", a.console.ChangePasswordSubmit)
@@ -83,6 +94,11 @@ func (a *App) routes() http.Handler {
 	api.POST("/members/import", a.rweb.APIImport)
 	api.GET("/members/:id", a.rweb.APIMember)
 	api.PATCH("/members/:id", a.rweb.APIUpdateMember)
+	// question bank
+	api.GET("/questions", a.qweb.APIQuestions)
+	api.POST("/questions/import", a.console.AdminOnly(), a.qweb.APIImport)
+	api.GET("/questions/:id", a.qweb.APIQuestion)
+	api.PATCH("/questions/:id", a.console.AdminOnly(), a.qweb.APIUpdateQuestion)
 	// accounts and audit API
 	api.GET("/me", a.console.MeAPI)
 	api.GET("/accounts", a.console.AdminOnly(), a.console.AccountsAPI)
@@ -90,6 +106,16 @@ func (a *App) routes() http.Handler {
 	api.GET("/accounts/:id", a.console.AdminOnly(), a.console.AccountAPI)
 	api.PATCH("/accounts/:id", a.console.AdminOnly(), a.console.UpdateAccountAPI)
 	api.GET("/audit", a.console.AdminOnly(), a.console.AuditAPI)
+
+	// Mini-program member API: its own session tokens (yzm_…, from wx.login), not the console's, so its
+	// own group on r. Login is public; bind, me and logout need a session; every other capability's
+	// member route goes behind Auth (bound, active members; mp.MemberOf(c) is the member), one line each:
+	//	mpapi.GET("/study/today", a.mpAPI.Auth(), a.study.MPToday)
+	mpapi := r.Group("/api/v1/mp")
+	mpapi.POST("/login", a.mpAPI.Login)
+	mpapi.POST("/bind", a.mpAPI.Session(), a.mpAPI.Bind)
+	mpapi.GET("/me", a.mpAPI.Session(), a.mpAPI.Me)
+	mpapi.POST("/logout", a.mpAPI.Session(), a.mpAPI.Logout)
 
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", a.openapi) })
 

@@ -228,6 +228,34 @@ func TestScopeMatrix(t *testing.T) {
 	auditID := func(o outsider) string { return o.audit }
 	none := func(o outsider) string { return "" }
 	_ = none
+	// The question bank is one per installation, outside the org tree: every viewer reads all of it, and
+	// what must hold is that only administrators change it. A secretary is refused (403) and the bank
+	// stays as it was; administrators' changes are tested in handlers/study/bank.
+	question := e.id(t, "questions", "1 = 1")
+	bankChange := func(method, path string) check {
+		return func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			if o.admin {
+				return
+			}
+			p := strings.Replace(path, ":id", question, 1)
+			var status int
+			var body string
+			if strings.HasPrefix(p, "/api/") {
+				status, body = e.API(tok, method, p, map[string]any{"stem": "越界新题", "active": false}, nil)
+			} else {
+				res, b := c.PostForm(p, url.Values{"type": {"判断"}, "stem": {"越界新题"}, "answer": {"对"}})
+				status, body = res.StatusCode, b
+			}
+			if status != http.StatusForbidden {
+				t.Errorf("%s %s as %s: %d, want 403\n%.300s", method, p, o.user, status, body)
+			}
+			var n int64
+			e.App.DB().Table("questions").Where("stem = ? OR active = ?", "越界新题", false).Count(&n)
+			if n > 0 {
+				t.Errorf("%s %s as %s changed the question bank", method, p, o.user)
+			}
+		}
+	}
 
 	matrix := map[string]check{
 		"GET /console/":                      page("/console/"),
@@ -247,19 +275,29 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /console/members/:id": postOut("/console/members/:id", member, func(o outsider) url.Values {
 			return url.Values{"name": {"改掉"}, "phone": {"13600001235"}, "role": {"党员"}, "org_id": {o.org}}
 		}),
-		"POST /console/members/:id/deactivate": postOut("/console/members/:id/deactivate", member, nil),
-		"POST /console/members/:id/activate":   postOut("/console/members/:id/activate", member, nil),
-		"POST /console/members/:id/bindcode":   postOut("/console/members/:id/bindcode", member, nil),
-		"GET /console/import":                  page("/console/import"),
-		"POST /console/import":                 nil, // checked below: rows outside the scope are refused
-		"GET /console/import/template.csv":     page("/console/import/template.csv"),
-		"GET /console/me":                      page("/console/me"),
-		"POST /console/me/password":            nil, // the viewer's own account only: no id to aim elsewhere
-		"POST /console/me/tokens":              nil, // idem
-		"POST /console/me/tokens/:tid/revoke":  postOut("/console/me/tokens/:tid/revoke", none, nil),
-		"GET /console/accounts":                adminPage("/console/accounts"),
-		"GET /console/accounts/export.xlsx":    adminPage("/console/accounts/export.xlsx"),
-		"GET /console/accounts/new":            adminPage("/console/accounts/new"),
+		"POST /console/members/:id/deactivate":       postOut("/console/members/:id/deactivate", member, nil),
+		"POST /console/members/:id/activate":         postOut("/console/members/:id/activate", member, nil),
+		"POST /console/members/:id/bindcode":         postOut("/console/members/:id/bindcode", member, nil),
+		"GET /console/import":                        page("/console/import"),
+		"POST /console/import":                       nil, // checked below: rows outside the scope are refused
+		"GET /console/import/template.csv":           page("/console/import/template.csv"),
+		"GET /console/questions":                     page("/console/questions?per_page=500"),
+		"GET /console/questions/export.xlsx":         page("/console/questions/export.xlsx"),
+		"GET /console/questions/import":              adminPage("/console/questions/import"),
+		"POST /console/questions/import":             bankChange("POST", "/console/questions/import"),
+		"GET /console/questions/import/template.csv": page("/console/questions/import/template.csv"),
+		"GET /console/questions/:id":                 page("/console/questions/" + question),
+		"GET /console/questions/:id/edit":            adminPage("/console/questions/" + question + "/edit"),
+		"POST /console/questions/:id/edit":           bankChange("POST", "/console/questions/:id/edit"),
+		"POST /console/questions/:id/retire":         bankChange("POST", "/console/questions/:id/retire"),
+		"POST /console/questions/:id/restore":        bankChange("POST", "/console/questions/:id/restore"),
+		"GET /console/me":                            page("/console/me"),
+		"POST /console/me/password":                  nil, // the viewer's own account only: no id to aim elsewhere
+		"POST /console/me/tokens":                    nil, // idem
+		"POST /console/me/tokens/:tid/revoke":        postOut("/console/me/tokens/:tid/revoke", none, nil),
+		"GET /console/accounts":                      adminPage("/console/accounts"),
+		"GET /console/accounts/export.xlsx":          adminPage("/console/accounts/export.xlsx"),
+		"GET /console/accounts/new":                  adminPage("/console/accounts/new"),
 		"POST /console/accounts": postOut("/console/accounts", none, func(o outsider) url.Values {
 			return url.Values{"username": {"yuejie"}, "display_name": {"越界"}, "role": {"admin"}, "org_id": {o.org}, "password": {"password123"}}
 		}),
@@ -278,11 +316,15 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /api/v1/members": api("POST", "/api/v1/members", nil, func(o outsider) any {
 			return map[string]any{"name": "越界新人", "phone": "13600001236", "role": "党员", "org_id": atoi(o.org)}
 		}, false),
-		"POST /api/v1/members/import": nil, // checked below
-		"GET /api/v1/members/:id":     api("GET", "/api/v1/members/:id", member, nil, false),
-		"PATCH /api/v1/members/:id":   api("PATCH", "/api/v1/members/:id", member, func(o outsider) any { return map[string]any{"name": "改掉", "active": false} }, false),
-		"GET /api/v1/me":              api("GET", "/api/v1/me", nil, nil, true),
-		"GET /api/v1/accounts":        api("GET", "/api/v1/accounts", nil, nil, true),
+		"POST /api/v1/members/import":   nil, // checked below
+		"GET /api/v1/members/:id":       api("GET", "/api/v1/members/:id", member, nil, false),
+		"PATCH /api/v1/members/:id":     api("PATCH", "/api/v1/members/:id", member, func(o outsider) any { return map[string]any{"name": "改掉", "active": false} }, false),
+		"GET /api/v1/questions":         api("GET", "/api/v1/questions?per_page=500", nil, nil, true),
+		"GET /api/v1/questions/:id":     api("GET", "/api/v1/questions/"+question, nil, nil, true),
+		"PATCH /api/v1/questions/:id":   bankChange("PATCH", "/api/v1/questions/:id"),
+		"POST /api/v1/questions/import": bankChange("POST", "/api/v1/questions/import"),
+		"GET /api/v1/me":                api("GET", "/api/v1/me", nil, nil, true),
+		"GET /api/v1/accounts":          api("GET", "/api/v1/accounts", nil, nil, true),
 		"POST /api/v1/accounts": api("POST", "/api/v1/accounts", nil, func(o outsider) any {
 			return map[string]any{"username": "yuejie2", "display_name": "越界", "role": "admin", "org_id": atoi(o.org), "password": "password123"}
 		}, false),
@@ -290,6 +332,10 @@ func TestScopeMatrix(t *testing.T) {
 		"PATCH /api/v1/accounts/:id":  api("PATCH", "/api/v1/accounts/:id", account, func(o outsider) any { return map[string]any{"display_name": "改掉", "active": false} }, false),
 		"GET /api/v1/audit":           api("GET", "/api/v1/audit?per_page=500", nil, nil, true),
 		"GET /api/v1/login/qr/:token": nil, // public, no data
+		"POST /api/v1/mp/login":       nil, // mini-program member API: no console scope; see handlers/mp tests
+		"POST /api/v1/mp/bind":        nil, // mini-program member API: no console scope; see handlers/mp tests
+		"GET /api/v1/mp/me":           nil, // mini-program member API: no console scope; see handlers/mp tests
+		"POST /api/v1/mp/logout":      nil, // mini-program member API: no console scope; see handlers/mp tests
 	}
 	// Moving one's own member out of the scope.
 	moveOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/yanzhen/yanzhen/handlers/roster"
+	"github.com/yanzhen/yanzhen/handlers/study/bank"
 )
 
 func cmdImport(ctx context.Context, std stdio, args []string) error {
@@ -22,14 +24,14 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	switch what {
-	case "roster":
-	case "questions", "policies", "places":
+	case "roster", "questions":
+	case "policies", "places":
 		return fmt.Errorf("import %s: not available yet in this version", what)
 	default:
 		return usageError(fmt.Sprintf("import: unknown kind %q (roster, questions, policies, places)", what))
 	}
 	if fs.NArg() != 1 {
-		return usageError("import roster FILE")
+		return usageError("import " + what + " FILE")
 	}
 	cfg, log, err := cf.load(std)
 	if err != nil {
@@ -47,6 +49,9 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	defer f.Close()
+	if what == "questions" {
+		return importQuestions(ctx, std, bank.New(db, log, time.Now), f, path)
+	}
 	res, err := roster.New(db, log, time.Now).Import(ctx, f, path)
 	if err != nil {
 		return err
@@ -63,4 +68,19 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// importQuestions imports a question bank file: the rows with errors (FILE:LINE: reason) go to stderr,
+// the summary to stdout.
+func importQuestions(ctx context.Context, std stdio, b *bank.Service, r io.Reader, path string) error {
+	res, err := b.Import(ctx, r, path)
+	if err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(std.err, "%s:%d: %s\n", path, e.Line, e.Reason)
+	}
+	_, err = fmt.Fprintf(std.out, "questions: %d created, %d updated, %d unchanged, %d rows with errors\n",
+		res.Created, res.Updated, res.Unchanged, len(res.Errors))
+	return err
 }

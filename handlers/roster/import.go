@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/yanzhen/yanzhen/bot"
+	"github.com/yanzhen/yanzhen/internal/table"
 	"github.com/yanzhen/yanzhen/models"
 	"github.com/yanzhen/yanzhen/scope"
 )
@@ -71,7 +72,7 @@ func afterImport(fn func(tx *gorm.DB, res *ImportResult) error) ImportOption {
 	return func(o *importOptions) { o.done = fn }
 }
 
-// Import reads a roster file (CSV or the first sheet of an XLSX; see readTable) and creates or updates
+// Import reads a roster file (CSV or the first sheet of an XLSX; see table.Read) and creates or updates
 // its members by phone number, creating missing orgs. Bad rows are reported in the result and the
 // good rows are imported, all in one transaction. A file-level problem (unreadable, wrong header) is
 // an error wrapping ErrBadFile, and nothing is imported.
@@ -80,7 +81,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, filename string, opts
 	for _, opt := range opts {
 		opt(&o)
 	}
-	recs, err := readTable(r, filename)
+	recs, err := table.Read(r, filename)
 	if err != nil {
 		return nil, err
 	}
@@ -160,30 +161,30 @@ func phonesOutside(tx *gorm.DB, rows []rosterRow, sc scope.Scope) (map[string]bo
 }
 
 // checkRows checks the header and every row, and returns the good rows; bad rows go to res.Errors.
-func checkRows(recs []record, res *ImportResult) ([]rosterRow, error) {
-	for len(recs) > 0 && blank(recs[0].fields) {
+func checkRows(recs []table.Record, res *ImportResult) ([]rosterRow, error) {
+	for len(recs) > 0 && table.Blank(recs[0].Fields) {
 		recs = recs[1:]
 	}
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("%w: 文件是空的，第一行应为表头「%s」", ErrBadFile, strings.Join(Header, ","))
 	}
 	head := recs[0]
-	cells := make([]string, 0, len(head.fields))
-	for _, f := range head.fields {
-		cells = append(cells, cleanCell(f))
+	cells := make([]string, 0, len(head.Fields))
+	for _, f := range head.Fields {
+		cells = append(cells, table.Clean(f))
 	}
 	for len(cells) > 0 && cells[len(cells)-1] == "" {
 		cells = cells[:len(cells)-1]
 	}
 	if strings.Join(cells, ",") != strings.Join(Header, ",") {
-		return nil, fmt.Errorf("%w: 第%d行应为表头「%s」，实际是「%s」", ErrBadFile, head.line,
+		return nil, fmt.Errorf("%w: 第%d行应为表头「%s」，实际是「%s」", ErrBadFile, head.Line,
 			strings.Join(Header, ","), truncateRunes(strings.Join(cells, ","), 60))
 	}
 
 	rows := make([]rosterRow, 0, len(recs)-1)
 	firstLine := map[string]int{} // phone → line of its first good row
 	for _, rec := range recs[1:] {
-		if blank(rec.fields) {
+		if table.Blank(rec.Fields) {
 			continue
 		}
 		row, reasons := checkRow(rec)
@@ -191,11 +192,11 @@ func checkRows(recs []record, res *ImportResult) ([]rosterRow, error) {
 			if prev, dup := firstLine[row.phone]; dup {
 				reasons = append(reasons, fmt.Sprintf("手机号 %s 与第%d行重复", row.phone, prev))
 			} else {
-				firstLine[row.phone] = rec.line
+				firstLine[row.phone] = rec.Line
 			}
 		}
 		if len(reasons) > 0 {
-			res.Errors = append(res.Errors, RowError{Line: rec.line, Reason: strings.Join(reasons, "；")})
+			res.Errors = append(res.Errors, RowError{Line: rec.Line, Reason: strings.Join(reasons, "；")})
 			continue
 		}
 		rows = append(rows, row)
@@ -204,11 +205,11 @@ func checkRows(recs []record, res *ImportResult) ([]rosterRow, error) {
 }
 
 // checkRow checks one data row, returning every reason it is wrong.
-func checkRow(rec record) (rosterRow, []string) {
+func checkRow(rec table.Record) (rosterRow, []string) {
 	f := make([]string, len(Header))
 	var reasons []string
-	for i, v := range rec.fields {
-		v = cleanCell(v)
+	for i, v := range rec.Fields {
+		v = table.Clean(v)
 		switch {
 		case i < len(f):
 			f[i] = v
@@ -217,7 +218,7 @@ func checkRow(rec record) (rosterRow, []string) {
 				len(Header), strings.Join(Header, ","))}
 		}
 	}
-	row := rosterRow{line: rec.line, name: normalizeName(f[0])}
+	row := rosterRow{line: rec.Line, name: normalizeName(f[0])}
 	switch {
 	case row.name == "":
 		reasons = append(reasons, "姓名为空")
