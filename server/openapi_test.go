@@ -210,6 +210,7 @@ func pathIDs(t *testing.T, e *consoletest.Env) map[string]string {
 	ids["id"] = one("members", "1 = 1")
 	ids["/api/v1/members/{id}:id"] = one("members", "1 = 1")
 	ids["/api/v1/orgs/{id}:id"] = one("orgs", "1 = 1")
+	ids["/api/v1/questions/{id}:id"] = one("questions", "1 = 1")
 	ids["/api/v1/accounts/{id}:id"] = one("accounts", "username = 'guogou'")
 	ids["/api/v1/audit/{id}:id"] = "1"
 	return ids
