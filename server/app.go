@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,6 +29,7 @@ import (
 	"github.com/yanzhen/yanzhen/handlers/study/bank"
 	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
+	"github.com/yanzhen/yanzhen/schedule"
 )
 
 // Options are the start-up choices that are not configuration.
@@ -60,6 +62,7 @@ type App struct {
 	qweb    *bank.Web // the question bank's console pages and API
 	attend  *attendance.Service
 	study   *study.Service
+	sched   *schedule.Scheduler // daily jobs, run by Serve
 	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
@@ -132,6 +135,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	})
 	a.qweb = bank.NewWeb(bank.New(a.db, log, a.now), a.console)
 	a.registerCapabilities()
+	a.sched = schedule.New(a.rdb.Client, log, cfg.Location, a.now)
+	if err = a.registerJobs(); err != nil {
+		return nil, err
+	}
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
 		return wechat.NewEndpoint(channel, app, a.router, wechat.Options{
@@ -168,6 +175,37 @@ func (a *App) registerCapabilities() {
 	a.study.Register(a.router)
 	a.console.Register(a.router)
 }
+
+// registerJobs is the one list of daily jobs. Each runs once a day across every server process (see
+// package schedule); each is idempotent for its day.
+func (a *App) registerJobs() error {
+	for _, j := range []schedule.Job{
+		// The daily study task for every active member (members who study earlier get theirs on demand).
+		{Name: "study.publish", At: study.DefaultRule().PublishAt, Run: func(ctx context.Context, day string) error {
+			n, err := a.study.Publish(ctx, day)
+			a.log.Info("study: published the daily task", "day", day, "tasks", n)
+			return err
+		}},
+		// Leaderboards are rewritten from the ledger every night, repairing any lost update.
+		{Name: "study.boards", At: "03:30", Run: func(ctx context.Context, day string) error {
+			return a.study.RebuildBoards(ctx, yearOf(day))
+		}},
+	} {
+		if err := a.sched.Add(j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yearOf is the year of a day "YYYY-MM-DD".
+func yearOf(day string) int {
+	y, _ := strconv.Atoi(day[:4])
+	return y
+}
+
+// Scheduler runs the daily jobs (tests drive it with RunDue).
+func (a *App) Scheduler() *schedule.Scheduler { return a.sched }
 
 // Handler is the HTTP handler of every route (for tests and the load command).
 func (a *App) Handler() http.Handler { return a.handler }
@@ -206,6 +244,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); a.sched.Run(schedCtx) }()
+	defer func() { stopSched(); <-schedDone }()
 	a.log.Info("yanzhen: listening", "addr", ln.Addr().String(), "database", models.Dialect(a.db), "redis_embedded", a.rdb.Embedded)
 	select {
 	case err := <-errc:
