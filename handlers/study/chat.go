@@ -28,6 +28,7 @@ const (
 	textToBook      = "（已记入错题本，过几天再练）"
 	textAnsweredYet = "（这题已经答过了）"
 	textHintLetter  = "请回复选项前的字母，如：A"
+	textHintJudge   = "这是判断题，请回复「对」或「错」"
 	textHintSingle  = "这是单选题，只选一个字母，如：A"
 	textHintAnswer  = "没看懂这个答案，请按题目下方的提示作答。"
 	textRankingOff  = "本县没有开启积分排行。\n你今年的积分是 %d，发送「积分」查看详情。"
@@ -140,6 +141,9 @@ func (s *Service) handleAnswer(ctx context.Context, c *bot.Context) error {
 	case notAnswer:
 		return bot.ErrPass
 	case needHint:
+		if st.Kind == models.QuestionJudge {
+			return c.Text(textHintJudge)
+		}
 		if st.Kind == models.QuestionSingle && len(given) > 1 {
 			return c.Text(textHintSingle)
 		}

@@ -41,6 +41,9 @@ func readAnswer(kind string, options int, text string, isCommand func(string) bo
 		}
 		ls := letters(raw)
 		if ls == "" {
+			if judgeWord(text) != "" {
+				return "", needHint // 对/错 to a choice question: he means to answer
+			}
 			return "", notAnswer
 		}
 		inRange := 0
@@ -61,6 +64,9 @@ func readAnswer(kind string, options int, text string, isCommand func(string) bo
 	case models.QuestionJudge:
 		if w := judgeWord(text); w != "" {
 			return w, isAnswer
+		}
+		if ls := letters(text); len(ls) == 1 {
+			return "", needHint // a letter to a true/false question
 		}
 		return "", notAnswer
 	}

@@ -32,6 +32,8 @@ func TestReadAnswer(t *testing.T) {
 		{models.QuestionSingle, 4, "ok", "", notAnswer},
 		{models.QuestionSingle, 4, "帮助", "", notAnswer},
 		{models.QuestionSingle, 4, "签到", "", notAnswer},
+		{models.QuestionSingle, 4, "对", "", needHint}, // true/false words to a choice question
+		{models.QuestionJudge, 0, "A", "", needHint},  // a letter to a true/false question
 		{models.QuestionMulti, 4, "bd", "BD", isAnswer},
 		{models.QuestionMulti, 4, "D B", "BD", isAnswer},
 		{models.QuestionMulti, 4, "B,D", "BD", isAnswer},
@@ -41,7 +43,6 @@ func TestReadAnswer(t *testing.T) {
 		{models.QuestionJudge, 0, "错误", "错", isAnswer},
 		{models.QuestionJudge, 0, "√", "对", isAnswer},
 		{models.QuestionJudge, 0, "x", "错", isAnswer},
-		{models.QuestionJudge, 0, "A", "", notAnswer},
 		{models.QuestionJudge, 0, "积分", "", notAnswer},
 		{models.QuestionBlank, 0, "为人民服务", "为人民服务", isAnswer},
 		{models.QuestionBlank, 0, "E", "E", isAnswer},
