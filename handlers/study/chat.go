@@ -33,7 +33,7 @@ const (
 	textHintAnswer  = "没看懂这个答案，请按题目下方的提示作答。"
 	textRankingOff  = "本县没有开启积分排行。\n你今年的积分是 %d，发送「积分」查看详情。"
 	textNotRanked   = "你今年还没有积分，完成每日学习就能上榜。"
-	textNotDoneYet  = "\n今天的学习还没完成，发送「学习」开始。"
+	textNotDoneYet  = "\n今天的学习还没完成，发送「学习」就能接着做。"
 
 	stepAnswer = "study.answer"
 
