@@ -363,5 +363,11 @@ func TestCreateEditMoveDeactivateAndReactivateAreAudited(t *testing.T) {
 	if es := audits(t, e, console.ActionUpdate, "member", other.ID); len(es) != 1 || !strings.Contains(es[0].Summary, "绑定码") {
 		t.Fatalf("bind code audit: %+v", es)
 	}
+	// A member bound on one channel gets a code for the other (the mini-program); bound on both, none.
+	post(t, c, "/console/members/"+idStr(m.ID)+"/bindcode", nil, http.StatusSeeOther)
+	if got := member(t, e, "13912345678"); got.BindCode == nil {
+		t.Fatal("no code for the mini-program of a member bound on the official account")
+	}
+	e.App.DB().Table("members").Where("id = ?", m.ID).Update("mp_open_id", "o-mp-test")
 	post(t, c, "/console/members/"+idStr(m.ID)+"/bindcode", nil, http.StatusBadRequest)
 }

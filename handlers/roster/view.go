@@ -453,9 +453,11 @@ func (v *View) NewBindCode(ctx context.Context, id uint) (*MemberRow, error) {
 		if err != nil {
 			return err
 		}
+		// A member bound on one channel (the official account, say) may get a code for the other (the
+		// mini-program); only a member bound on both needs none.
 		switch {
-		case m.Bound():
-			return console.Invalid("bind_code", "%s 已绑定微信，不需要绑定码", m.Name)
+		case m.OAOpenID != nil && m.MPOpenID != nil:
+			return console.Invalid("bind_code", "%s 的公众号和小程序都已绑定，不需要绑定码", m.Name)
 		case !m.Active:
 			return console.Invalid("bind_code", "%s 已停用，请先启用", m.Name)
 		}
@@ -464,13 +466,13 @@ func (v *View) NewBindCode(ctx context.Context, id uint) (*MemberRow, error) {
 			return err
 		}
 		upd := tx.Model(&models.Member{}).
-			Where("id = ? AND oa_open_id IS NULL AND mp_open_id IS NULL", m.ID).
+			Where("id = ? AND (oa_open_id IS NULL OR mp_open_id IS NULL)", m.ID).
 			Updates(map[string]any{"bind_code": codes[0], "updated_at": v.s.now()})
 		switch {
 		case upd.Error != nil:
 			return fmt.Errorf("roster: new bind code of member %d: %w", m.ID, upd.Error)
 		case upd.RowsAffected == 0: // bound a moment ago
-			return console.Invalid("bind_code", "%s 已绑定微信，不需要绑定码", m.Name)
+			return console.Invalid("bind_code", "%s 的公众号和小程序都已绑定，不需要绑定码", m.Name)
 		}
 		rec := recordOf(m, org.Path)
 		return v.record(ctx, tx, console.Change{
