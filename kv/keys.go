@@ -145,3 +145,13 @@ func MPLoginRateKey(ip string) string { return "yz:mplogin:" + ip }
 // MPBindFailKey: failed bind attempts of a mini-program user ("openid") or an address ("ip") in the
 // last MPBindFailTTL; a counter.
 func MPBindFailKey(kind, who string) string { return "yz:mpbindfail:" + kind + ":" + who }
+
+// ChatWindowTTL: WeChat lets an official account answer a user through the customer-service API for
+// 48 hours after his last message; LastMessageKey lives that long after it.
+const ChatWindowTTL = 48 * time.Hour
+
+// LastMessageKey: when a WeChat user last wrote to an account ("oa"), as unix seconds, TTL
+// ChatWindowTTL; no key: not within the window. Written for every message a user sends (not for events:
+// a menu click, a follow or a location report opens no 48-hour window) by handlers/study's
+// LastMessages, which the evening reminder reads to choose a customer-service message or a template.
+func LastMessageKey(channel, openID string) string { return "yz:lastmsg:" + channel + ":" + openID }

@@ -21,6 +21,8 @@ func all() []any {
 		&Question{},
 		// study models
 		&StudyRule{}, &StudyTask{}, &StudyAnswer{}, &WrongItem{}, &LedgerEntry{}, &StudyStats{},
+		// completion tests and evening reminders (models/exam.go)
+		&Exam{}, &ExamAttempt{}, &RemedialStudy{}, &StudyReminder{}, &RemindStop{},
 		// (next capability's models)
 	}
 }

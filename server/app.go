@@ -59,9 +59,13 @@ type App struct {
 	roster  *roster.Service
 	rweb    *roster.Web
 	mpAPI   *mp.Service
-	qweb    *bank.Web // the question bank's console pages and API
+	qweb    *bank.Web  // the question bank's console pages and API
+	sweb    *study.Web // the study console pages and API
 	attend  *attendance.Service
 	study   *study.Service
+	exams   *study.Exams        // completion tests (结业测试)
+	remind  *study.Reminders    // the evening study reminder
+	lastMsg *study.LastMessages // when each user last wrote (the 48-hour window), for the reminder
 	sched   *schedule.Scheduler // daily jobs, run by Serve
 	console *console.Service
 	oa, mp  *wechat.Endpoint
@@ -134,6 +138,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		DB: a.db, Redis: a.rdb.Client, WeChat: a.wx, Roster: a.roster, Identities: a.store, Log: log, Now: a.now,
 	})
 	a.qweb = bank.NewWeb(bank.New(a.db, log, a.now), a.console)
+	if a.sweb, err = study.NewWeb(a.study, a.console); err != nil {
+		return nil, err
+	}
+	a.exams = study.NewExams(a.study, a.console)
+	a.lastMsg = study.NewLastMessages(a.rdb.Client, a.now, log)
+	a.remind = study.NewReminders(a.study, study.RemindOptions{Sender: a.wx, LastMessages: a.lastMsg})
 	a.registerCapabilities()
 	a.sched = schedule.New(a.rdb.Client, log, cfg.Location, a.now)
 	if err = a.registerJobs(); err != nil {
@@ -141,7 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
-		return wechat.NewEndpoint(channel, app, a.router, wechat.Options{
+		return wechat.NewEndpoint(channel, app, a.lastMsg.Wrap(a.router), wechat.Options{
 			Log: log, Now: a.now, Sender: a.wx,
 			OnReject: func(reason string) { a.metrics.Rejected.WithLabelValues(channel, reason).Inc() },
 		})
@@ -173,6 +183,7 @@ func (a *App) registerCapabilities() {
 	a.roster.Register(a.router)
 	a.attend.Register(a.router)
 	a.study.Register(a.router)
+	a.exams.Register(a.router)
 	a.console.Register(a.router)
 }
 
@@ -190,6 +201,8 @@ func (a *App) registerJobs() error {
 		{Name: "study.boards", At: "03:30", Run: func(ctx context.Context, day string) error {
 			return a.study.RebuildBoards(ctx, yearOf(day))
 		}},
+		// The evening reminder to those who have not finished today's task, at the rules' RemindAt.
+		{Name: "study.remind", At: study.DefaultRule().RemindAt, When: a.remind.FirstAt, Run: a.remind.RunDay},
 	} {
 		if err := a.sched.Add(j); err != nil {
 			return err
@@ -273,6 +286,9 @@ func (a *App) Close() {
 	}
 	if a.store != nil {
 		a.store.Close()
+	}
+	if a.lastMsg != nil {
+		a.lastMsg.Close()
 	}
 	if a.fake != nil {
 		a.fake.Close()

@@ -66,6 +66,14 @@ func (a *App) routes() http.Handler {
 	con.POST("/questions/:id/edit", a.console.AdminOnly(), a.qweb.UpdateQuestionSubmit)
 	con.POST("/questions/:id/retire", a.console.AdminOnly(), a.qweb.RetireQuestion)
 	con.POST("/questions/:id/restore", a.console.AdminOnly(), a.qweb.RestoreQuestion)
+	// study pages (progress by unit and member, a member's study, the study rule editor)
+	con.GET("/study", a.sweb.ProgressPage)
+	con.GET("/study/export.xlsx", a.sweb.ProgressExport)
+	con.GET("/study/members", a.sweb.MembersPage)
+	con.GET("/study/members/export.xlsx", a.sweb.MembersExport)
+	con.GET("/study/members/:id", a.sweb.MemberPage)
+	con.GET("/study/rules", a.sweb.RulesPage)
+	con.POST("/study/rules", a.console.AdminOnly(), a.sweb.RulesSubmit)
 	// accounts and audit pages
 	con.GET("/me", a.console.MePage)
 	con.POST("/me/password", a.console.ChangePasswordSubmit)
@@ -99,6 +107,9 @@ func (a *App) routes() http.Handler {
 	api.POST("/questions/import", a.console.AdminOnly(), a.qweb.APIImport)
 	api.GET("/questions/:id", a.qweb.APIQuestion)
 	api.PATCH("/questions/:id", a.console.AdminOnly(), a.qweb.APIUpdateQuestion)
+	// study console API
+	api.GET("/study/progress", a.sweb.APIProgress)
+	api.GET("/study/members", a.sweb.APIMembers)
 	// accounts and audit API
 	api.GET("/me", a.console.MeAPI)
 	api.GET("/accounts", a.console.AdminOnly(), a.console.AccountsAPI)
@@ -106,6 +117,9 @@ func (a *App) routes() http.Handler {
 	api.GET("/accounts/:id", a.console.AdminOnly(), a.console.AccountAPI)
 	api.PATCH("/accounts/:id", a.console.AdminOnly(), a.console.UpdateAccountAPI)
 	api.GET("/audit", a.console.AdminOnly(), a.console.AuditAPI)
+	// completion tests (结业测试): those of the viewer's part of the tree with their results; made by administrators
+	api.GET("/exams", a.exams.APIExams)
+	api.POST("/exams", a.console.AdminOnly(), a.exams.APICreateExam)
 
 	// Mini-program member API: its own session tokens (yzm_…, from wx.login), not the console's, so its
 	// own group on r. Login is public; bind, me and logout need a session; every other capability's
@@ -116,6 +130,18 @@ func (a *App) routes() http.Handler {
 	mpapi.POST("/bind", a.mpAPI.Session(), a.mpAPI.Bind)
 	mpapi.GET("/me", a.mpAPI.Session(), a.mpAPI.Me)
 	mpapi.POST("/logout", a.mpAPI.Session(), a.mpAPI.Logout)
+	// study: today's task, answers (one or all at once), history, wrong-answer book, figures, boards
+	mpapi.GET("/study/today", a.mpAPI.Auth(), a.study.MPToday)
+	mpapi.POST("/study/answers", a.mpAPI.Auth(), a.study.MPAnswer)
+	mpapi.GET("/study/history", a.mpAPI.Auth(), a.study.MPHistory)
+	mpapi.GET("/study/wrong", a.mpAPI.Auth(), a.study.MPWrong)
+	mpapi.GET("/study/stats", a.mpAPI.Auth(), a.study.MPStats)
+	mpapi.GET("/study/board", a.mpAPI.Auth(), a.study.MPBoard)
+	// completion tests: the member's open exams, start (or resume) an attempt, answer, hand in
+	mpapi.GET("/exams", a.mpAPI.Auth(), a.exams.MPExams)
+	mpapi.POST("/exams/:id/attempts", a.mpAPI.Auth(), a.exams.MPStartAttempt)
+	mpapi.POST("/exams/:id/attempts/:n/answers", a.mpAPI.Auth(), a.exams.MPAnswer)
+	mpapi.POST("/exams/:id/attempts/:n/finish", a.mpAPI.Auth(), a.exams.MPFinish)
 
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", a.openapi) })
 

@@ -257,6 +257,14 @@ func TestScopeMatrix(t *testing.T) {
 		}
 	}
 
+	// studyChecks runs several checks of one route.
+	studyChecks := func(cs ...check) check {
+		return func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			for _, ch := range cs {
+				ch(t, c, tok, o)
+			}
+		}
+	}
 	matrix := map[string]check{
 		"GET /console/":                      page("/console/"),
 		"GET /console/dashboard/export.xlsx": page("/console/dashboard/export.xlsx"),
@@ -328,14 +336,69 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /api/v1/accounts": api("POST", "/api/v1/accounts", nil, func(o outsider) any {
 			return map[string]any{"username": "yuejie2", "display_name": "越界", "role": "admin", "org_id": atoi(o.org), "password": "password123"}
 		}, false),
-		"GET /api/v1/accounts/:id":    api("GET", "/api/v1/accounts/:id", account, nil, false),
-		"PATCH /api/v1/accounts/:id":  api("PATCH", "/api/v1/accounts/:id", account, func(o outsider) any { return map[string]any{"display_name": "改掉", "active": false} }, false),
-		"GET /api/v1/audit":           api("GET", "/api/v1/audit?per_page=500", nil, nil, true),
-		"GET /api/v1/login/qr/:token": nil, // public, no data
-		"POST /api/v1/mp/login":       nil, // mini-program member API: no console scope; see handlers/mp tests
-		"POST /api/v1/mp/bind":        nil, // mini-program member API: no console scope; see handlers/mp tests
-		"GET /api/v1/mp/me":           nil, // mini-program member API: no console scope; see handlers/mp tests
-		"POST /api/v1/mp/logout":      nil, // mini-program member API: no console scope; see handlers/mp tests
+		"GET /api/v1/accounts/:id":      api("GET", "/api/v1/accounts/:id", account, nil, false),
+		"PATCH /api/v1/accounts/:id":    api("PATCH", "/api/v1/accounts/:id", account, func(o outsider) any { return map[string]any{"display_name": "改掉", "active": false} }, false),
+		"GET /api/v1/audit":             api("GET", "/api/v1/audit?per_page=500", nil, nil, true),
+		"GET /api/v1/login/qr/:token":   nil, // public, no data
+		"POST /api/v1/mp/login":         nil, // mini-program member API: no console scope; see handlers/mp tests
+		"POST /api/v1/mp/bind":          nil, // mini-program member API: no console scope; see handlers/mp tests
+		"GET /api/v1/mp/me":             nil, // mini-program member API: no console scope; see handlers/mp tests
+		"POST /api/v1/mp/logout":        nil, // mini-program member API: no console scope; see handlers/mp tests
+		"GET /api/v1/mp/study/today":    nil, // mini-program member API: no console scope; see handlers/study tests
+		"POST /api/v1/mp/study/answers": nil, // mini-program member API: no console scope; see handlers/study tests
+		"GET /api/v1/mp/study/history":  nil, // mini-program member API: no console scope; see handlers/study tests
+		"GET /api/v1/mp/study/wrong":    nil, // mini-program member API: no console scope; see handlers/study tests
+		"GET /api/v1/mp/study/stats":    nil, // mini-program member API: no console scope; see handlers/study tests
+		"GET /api/v1/mp/study/board":    nil, // mini-program member API: no console scope; see handlers/study tests
+
+		// completion tests: a member reaches only the exams of his org and above (see handlers/study's exam tests)
+		"GET /api/v1/mp/exams":                          nil, // mini-program member API: no console scope
+		"POST /api/v1/mp/exams/:id/attempts":            nil, // mini-program member API: no console scope
+		"POST /api/v1/mp/exams/:id/attempts/:n/answers": nil, // mini-program member API: no console scope
+		"POST /api/v1/mp/exams/:id/attempts/:n/finish":  nil, // mini-program member API: no console scope
+		// the console's list: an exam set in the outside org (named after it) never shows
+		"GET /api/v1/exams": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			outsideExam(t, e, o)
+			status, body := e.API(tok, "GET", "/api/v1/exams", nil, nil)
+			noLeak(t, "GET /api/v1/exams", status, body, o)
+		},
+		// an exam for the outside org is refused (a secretary may make none at all) and nothing is made
+		"POST /api/v1/exams": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			status, body := e.API(tok, "POST", "/api/v1/exams", map[string]any{"org_id": atoi(o.org), "title": "越界考试",
+				"quota": map[string]int{"判断": 1}, "closes_at": e.Clock.Now().AddDate(0, 0, 7)}, nil)
+			denied(t, "POST /api/v1/exams", status, body)
+			var n int64
+			e.App.DB().Table("exams").Where("title = ?", "越界考试").Count(&n)
+			if n > 0 {
+				t.Errorf("POST /api/v1/exams as %s made an exam outside his scope", o.user)
+			}
+			unchanged(t, o)
+		},
+
+		// study figures: the lists and exports (a year of them) show nothing outside, and asking for an
+		// outside org or member is refused; so is a rule for an outside org (a secretary may set none)
+		"GET /console/study":                     studyChecks(page("/console/study?period=year"), getOut("/console/study?org=:id", org)),
+		"GET /console/study/export.xlsx":         studyChecks(page("/console/study/export.xlsx?period=year"), getOut("/console/study/export.xlsx?org=:id", org)),
+		"GET /console/study/members":             studyChecks(page("/console/study/members?period=year&per_page=500"), getOut("/console/study/members?org=:id", org)),
+		"GET /console/study/members/export.xlsx": studyChecks(page("/console/study/members/export.xlsx?period=year"), getOut("/console/study/members/export.xlsx?org=:id", org)),
+		"GET /console/study/members/:id":         getOut("/console/study/members/:id?period=year", member),
+		"GET /console/study/rules":               studyChecks(page("/console/study/rules"), getOut("/console/study/rules?org=:id", org)),
+		"POST /console/study/rules": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/study/rules", url.Values{"org_id": {o.org}, "questions_per_task": {"9"}, "review_per_task": {"1"},
+				"publish_at": {"07:00"}, "remind_at": {"20:00"}, "points_per_right": {"1"}, "daily_points_cap": {"9"}, "streak_bonus": {"0"},
+				"streak_bonus_max": {"0"}, "minutes_per_task": {"9"}})
+			denied(t, "POST /console/study/rules", res.StatusCode, body)
+			var n int64
+			e.App.DB().Table("study_rules").Where("questions_per_task = ?", 9).Count(&n)
+			if n > 0 {
+				t.Errorf("POST /console/study/rules as %s set a rule outside his scope", o.user)
+			}
+			unchanged(t, o)
+		},
+		"GET /api/v1/study/progress": studyChecks(api("GET", "/api/v1/study/progress?period=year", nil, nil, true),
+			api("GET", "/api/v1/study/progress?org=:id", org, nil, false)),
+		"GET /api/v1/study/members": studyChecks(api("GET", "/api/v1/study/members?period=year&per_page=500", nil, nil, true),
+			api("GET", "/api/v1/study/members?org=:id", org, nil, false)),
 	}
 	// Moving one's own member out of the scope.
 	moveOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
@@ -410,4 +473,15 @@ func xlsxText(t *testing.T, body string) string {
 		}
 	}
 	return sb.String()
+}
+
+// outsideExam puts an exam named after the outside org in it (once), for the list's leak check.
+func outsideExam(t *testing.T, e *matrixEnv, o outsider) {
+	t.Helper()
+	now := e.Clock.Now().UTC()
+	ex := models.Exam{OrgID: uint(atoi(o.org)), Title: o.orgName + "结业测试", Quota: `{"判断":1}`, PassMark: 60, MaxAttempts: 1,
+		OpensAt: now, ClosesAt: now.AddDate(0, 0, 7), CreatedBy: "x"}
+	if err := e.App.DB().Omit("Org").Where("org_id = ? AND title = ?", ex.OrgID, ex.Title).FirstOrCreate(&ex).Error; err != nil {
+		t.Fatal(err)
+	}
 }

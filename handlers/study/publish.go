@@ -116,6 +116,10 @@ func (s *Service) publish(ctx context.Context, day string, memberIDs []uint) (in
 	if err != nil {
 		return 0, err
 	}
+	remedial, err := s.loadRemedial(ctx, db, memberIDs) // remedial.go: members who failed an exam
+	if err != nil {
+		return 0, err
+	}
 
 	byID := make(map[uint]int, len(pool))
 	for i, pq := range pool {
@@ -141,6 +145,7 @@ func (s *Service) publish(ctx context.Context, day string, memberIDs []uint) (in
 			candidates[rule.Tags] = cands
 		}
 		items := s.draw(t.ID, day, rule, pool, byID, cands, books[t.ID], recent[t.ID])
+		items = s.addRemedial(t.ID, day, items, pool, remedial[t.ID], recent[t.ID])
 		if len(items) == 0 {
 			continue
 		}
