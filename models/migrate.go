@@ -20,10 +20,9 @@ func all() []any {
 		&AuditEntry{},
 		&Question{},
 		// study models
-		&StudyRule{}, &StudyTask{}, &StudyAnswer{}, &WrongItem{}, &LedgerEntry{}, &StudyStats{},
+		&StudyRule{}, &StudyTask{}, &StudyAnswer{}, &WrongItem{}, &LedgerEntry{}, &StudyStats{}, &StudyThresholds{},
 		// completion tests and evening reminders (models/exam.go)
 		&Exam{}, &ExamAttempt{}, &RemedialStudy{}, &StudyReminder{}, &RemindStop{},
-		// (next capability's models)
 	}
 }
 

@@ -117,3 +117,16 @@ type StudyStats struct {
 	YearMinutes int    `gorm:"not null"`
 	UpdatedAt   time.Time
 }
+
+// StudyThresholds are a county's limits of the green/yellow/red status of study progress (percent):
+// completion and accuracy at or above the green mark are green, at or above the yellow mark yellow,
+// else red. OrgID is the county; without a row, the study capability's defaults apply.
+type StudyThresholds struct {
+	OrgID            uint `gorm:"primaryKey;autoIncrement:false"`
+	Org              Org  `gorm:"constraint:OnDelete:CASCADE"`
+	CompletionGreen  int  `gorm:"not null"`
+	CompletionYellow int  `gorm:"not null"`
+	AccuracyGreen    int  `gorm:"not null"`
+	AccuracyYellow   int  `gorm:"not null"`
+	UpdatedAt        time.Time
+}

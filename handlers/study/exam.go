@@ -561,6 +561,9 @@ func (e *Exams) AnswerExam(ctx context.Context, memberID, examID uint, n, index 
 		if err := tx.Take(&q, it.Q).Error; err != nil {
 			return fmt.Errorf("study: exam answer: question %d: %w", it.Q, err)
 		}
+		if !choiceInRange(&q, s.bank.Options(&q), given) {
+			return ErrNotAnAnswer
+		}
 		_, norm := s.bank.Check(&q, toBankLetters(&q, it.Order, given))
 		if norm == "" {
 			return ErrNotAnAnswer
@@ -589,6 +592,25 @@ func (e *Exams) AnswerExam(ctx context.Context, memberID, examID uint, n, index 
 		return nil, ErrTimeUp
 	}
 	return out, nil
+}
+
+// choiceInRange reports whether given is a choice question's answer at all: letters of its options,
+// one for 单选 (a letter past the options, or two to a 单选, is a slip to ask again about, not a wrong
+// answer). Other questions pass.
+func choiceInRange(q *models.Question, options []string, given string) bool {
+	if q.Type != models.QuestionSingle && q.Type != models.QuestionMulti {
+		return true
+	}
+	ls := letters(given)
+	if ls == "" || q.Type == models.QuestionSingle && len(ls) != 1 {
+		return false
+	}
+	for _, l := range ls {
+		if int(l-'A') >= len(options) {
+			return false
+		}
+	}
+	return true
 }
 
 // lockAttempt reads an exam and the member's attempt n at it, the attempt locked for update (as

@@ -283,6 +283,9 @@ func TestExamInTheMiniProgram(t *testing.T) {
 		Answered int  `json:"answered"`
 		Next     *int `json:"next_index"`
 	}
+	for _, slip := range []string{"E", "AB", "xyz", ""} { // to the 单选: asked again, not scored
+		mp.call(http.MethodPost, answers, map[string]any{"index": 0, "answer": slip}, nil, http.StatusBadRequest)
+	}
 	mp.call(http.MethodPost, answers, map[string]any{"index": 0, "answer": right(0)}, &p, http.StatusOK)
 	if p.Answered != 1 || p.Next == nil || *p.Next != 1 {
 		t.Fatalf("after the first answer: %+v", p)

@@ -134,30 +134,21 @@ func colour(part, whole int64, green, yellow int) string {
 	return StatusBad
 }
 
+// statusRank orders the statuses from nothing to rate to red.
+var statusRank = map[string]int{StatusNone: 0, StatusOK: 1, StatusWarn: 2, StatusBad: 3}
+
 // worse of two statuses (StatusNone only when both are).
 func worse(a, b string) string {
-	rank := map[string]int{StatusNone: 0, StatusOK: 1, StatusWarn: 2, StatusBad: 3}
-	if rank[b] > rank[a] {
+	if statusRank[b] > statusRank[a] {
 		return b
 	}
 	return a
 }
 
 // StudyThresholds is a county's Thresholds (OrgID is the county). Without a row, DefaultThresholds.
-//
-// It is the console's own setting, so it is declared and migrated with the console's pages (NewWeb):
-// models/ and its migration list belong to the capability owners, and moving it there is two lines.
-type StudyThresholds struct {
-	OrgID            uint       `gorm:"primaryKey;autoIncrement:false"`
-	Org              models.Org `gorm:"constraint:OnDelete:CASCADE"`
-	CompletionGreen  int        `gorm:"not null"`
-	CompletionYellow int        `gorm:"not null"`
-	AccuracyGreen    int        `gorm:"not null"`
-	AccuracyYellow   int        `gorm:"not null"`
-	UpdatedAt        time.Time
-}
+type StudyThresholds = models.StudyThresholds
 
-func (r StudyThresholds) thresholds() Thresholds {
+func thresholdsOfRow(r StudyThresholds) Thresholds {
 	return Thresholds{CompletionGreen: r.CompletionGreen, CompletionYellow: r.CompletionYellow,
 		AccuracyGreen: r.AccuracyGreen, AccuracyYellow: r.AccuracyYellow}
 }
@@ -178,7 +169,7 @@ func (s *Service) thresholdsOf(ctx context.Context, db *gorm.DB, paths []string)
 		return nil, fmt.Errorf("study: thresholds: %w", err)
 	}
 	for _, r := range rows {
-		out[r.Path] = r.thresholds()
+		out[r.Path] = thresholdsOfRow(r.StudyThresholds)
 	}
 	return out, nil
 }
@@ -425,6 +416,15 @@ const taskAggregate = "COUNT(*) AS published, " +
 // ProgressOverview is the study progress of the subtree of the org rootID (0: the viewer's own org)
 // for period p, by unit, by day and by question tag.
 func (s *Service) ProgressOverview(ctx context.Context, sc scope.Scope, rootID uint, p Period) (*Overview, error) {
+	var ov *Overview
+	err := s.customPlans(ctx, func(s *Service) (err error) {
+		ov, err = s.progressOverview(ctx, sc, rootID, p)
+		return err
+	})
+	return ov, err
+}
+
+func (s *Service) progressOverview(ctx context.Context, sc scope.Scope, rootID uint, p Period) (*Overview, error) {
 	root, err := s.rootOrg(ctx, sc, rootID)
 	if err != nil {
 		return nil, err
@@ -567,6 +567,23 @@ func (s *Service) ProgressOverview(ctx context.Context, sc scope.Scope, rootID u
 	return ov, nil
 }
 
+// customPlans runs fn on a service whose queries, on PostgreSQL, are planned for their own
+// parameters. The driver keeps each statement prepared, and after five runs PostgreSQL may switch it
+// to a generic plan, which cannot see how many tasks a scope's path pattern and a period select: in
+// the county benchmark every figure query then read the whole month, ten times slower. SET LOCAL
+// lasts for the read-only transaction fn runs in.
+func (s *Service) customPlans(ctx context.Context, fn func(s *Service) error) error {
+	if models.Dialect(s.db) != "postgres" {
+		return fn(s)
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL plan_cache_mode = force_custom_plan").Error; err != nil {
+			return fmt.Errorf("study: plan the figures' queries: %w", err)
+		}
+		return fn(s.withTx(tx))
+	})
+}
+
 // taskOrgColumn is the tasks' org column as the scope filters of a period's queries name it. SQLite's
 // planner walks the org index whenever the scope's list of orgs is there, reading every task the
 // scope ever had; for a short period the day index reads far fewer (a county's day: 5,000 tasks
@@ -706,21 +723,24 @@ type memberRow struct {
 	YearMinutes int64
 }
 
-// memberAggregate selects a member's task figures of the period (tasks LEFT JOINed) and his totals
-// (study_stats, one row at most: MAX keeps it out of the GROUP BY).
-const memberAggregate = "members.id, members.name, members.role, members.org_id, orgs.path, members.active, " +
-	"COUNT(study_tasks.id) AS published, " +
-	"COALESCE(SUM(CASE WHEN study_tasks.completed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS completed, " +
-	"COALESCE(SUM(study_tasks.answered), 0) AS answered, COALESCE(SUM(study_tasks.right_answers), 0) AS n_right, " +
-	"COALESCE(MAX(study_stats.streak), 0) AS streak, COALESCE(MAX(study_stats.last_day), '') AS last_day, " +
-	"COALESCE(MAX(study_stats.year), 0) AS stats_year, COALESCE(MAX(study_stats.year_minutes), 0) AS year_minutes"
+// memberColumns are a member, his task figures of the period (t) and his totals (study_stats).
+const memberColumns = "members.id, members.name, members.role, members.org_id, orgs.path, members.active, " +
+	"COALESCE(t.published, 0) AS published, COALESCE(t.completed, 0) AS completed, " +
+	"COALESCE(t.answered, 0) AS answered, COALESCE(t.n_right, 0) AS n_right, " +
+	"COALESCE(study_stats.streak, 0) AS streak, COALESCE(study_stats.last_day, '') AS last_day, " +
+	"COALESCE(study_stats.year, 0) AS stats_year, COALESCE(study_stats.year_minutes, 0) AS year_minutes"
 
-func (s *Service) memberQuery(db *gorm.DB, p Period) *gorm.DB {
-	return db.Table("members").Select(memberAggregate).
+// memberQuery selects the members that filter keeps (filter is applied to a query on members), each
+// with his task figures of the period, summed per member id in a subquery, and his totals.
+func (s *Service) memberQuery(db *gorm.DB, p Period, filter func(*gorm.DB) *gorm.DB) *gorm.DB {
+	tasks := db.Table("study_tasks").Select("study_tasks.member_id, "+taskAggregate).
+		Where("study_tasks.day >= ? AND study_tasks.day <= ?", p.From, p.To).
+		Where("study_tasks.member_id IN (?)", db.Table("members").Scopes(filter).Select("members.id")).
+		Group("study_tasks.member_id")
+	return db.Table("members").Scopes(filter).Select(memberColumns).
 		Joins("JOIN orgs ON orgs.id = members.org_id").
-		Joins("LEFT JOIN study_tasks ON study_tasks.member_id = members.id AND study_tasks.day >= ? AND study_tasks.day <= ?", p.From, p.To).
-		Joins("LEFT JOIN study_stats ON study_stats.member_id = members.id").
-		Group("members.id, members.name, members.role, members.org_id, orgs.path, members.active")
+		Joins("LEFT JOIN (?) t ON t.member_id = members.id", tasks).
+		Joins("LEFT JOIN study_stats ON study_stats.member_id = members.id")
 }
 
 func (s *Service) figuresOf(r memberRow, points int64, ts map[string]Thresholds) MemberFigures {
@@ -755,6 +775,15 @@ func (s *Service) pointsIn(db *gorm.DB, p Period, members *gorm.DB) (map[uint]in
 // ProgressMembers are the figures of each active member in the scope (and f) for period p, by org
 // path and name.
 func (s *Service) ProgressMembers(ctx context.Context, sc scope.Scope, p Period, f MemberFilter) ([]MemberFigures, error) {
+	var out []MemberFigures
+	err := s.customPlans(ctx, func(s *Service) (err error) {
+		out, err = s.progressMembers(ctx, sc, p, f)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) progressMembers(ctx context.Context, sc scope.Scope, p Period, f MemberFilter) ([]MemberFigures, error) {
 	db := s.db.WithContext(ctx)
 	var org *OrgRef
 	if f.OrgID != 0 {
@@ -775,7 +804,7 @@ func (s *Service) ProgressMembers(ctx context.Context, sc scope.Scope, p Period,
 		return q
 	}
 	var rows []memberRow
-	if err := s.memberQuery(db, p).Scopes(filter).Scan(&rows).Error; err != nil {
+	if err := s.memberQuery(db, p, filter).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("study: members' progress: %w", err)
 	}
 	points, err := s.pointsIn(db, p, db.Table("members").Scopes(filter).Select("members.id"))
@@ -856,9 +885,19 @@ const MaxLedgerLines = 800
 // ProgressMember is the study of the member with this id, if he is in the scope (scope.ErrNotFound
 // otherwise), for period p.
 func (s *Service) ProgressMember(ctx context.Context, sc scope.Scope, id uint, p Period) (*MemberDetail, error) {
+	var d *MemberDetail
+	err := s.customPlans(ctx, func(s *Service) (err error) {
+		d, err = s.progressMember(ctx, sc, id, p)
+		return err
+	})
+	return d, err
+}
+
+func (s *Service) progressMember(ctx context.Context, sc scope.Scope, id uint, p Period) (*MemberDetail, error) {
 	db := s.db.WithContext(ctx)
 	var rows []memberRow
-	if err := s.memberQuery(db, p).Scopes(sc.Members).Where("members.id = ?", id).Scan(&rows).Error; err != nil {
+	this := func(q *gorm.DB) *gorm.DB { return q.Scopes(sc.Members).Where("members.id = ?", id) }
+	if err := s.memberQuery(db, p, this).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("study: member %d: %w", id, err)
 	}
 	if len(rows) == 0 {

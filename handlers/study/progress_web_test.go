@@ -233,6 +233,12 @@ func TestStudyProgressFigures(t *testing.T) {
 		t.Errorf("tags: %s", got)
 	}
 
+	// The administrator of the whole installation sees counties, and may drill into one.
+	all := cwProgressOf(t, e, e.Token(consoletest.Admin), "")
+	if all.Org != nil || len(all.Units) != 1 || all.Units[0].Name != "洪雅县" || !all.Units[0].HasChildren || !all.Total.is(8, 5, 27, 20, "warn") {
+		t.Errorf("the whole installation: %+v", all)
+	}
+
 	// Drilling into 花溪镇: its villages, with hours toward the target this year.
 	huaxi := orgID(t, e.App.DB(), "洪雅县/花溪镇")
 	p = cwProgressOf(t, e, county, fmt.Sprintf("?org=%d", huaxi))

@@ -107,7 +107,7 @@ const (
 // a reminder for another day helps nobody. It returns how many reminders went out and how many due
 // members were not reached (outside the 48-hour window without a template, refused by WeChat, or
 // stopped). Retryable failures release their claims and make the error, so that the scheduler runs it
-// again later.
+// again later; so does any other failure (of the database), after the run has gone through everyone.
 func (r *Reminders) Remind(ctx context.Context, day string) (sent, skipped int, err error) {
 	s := r.s
 	if r.o.Sender == nil {
@@ -153,6 +153,7 @@ func (r *Reminders) Remind(ctx context.Context, day string) (sent, skipped int, 
 		counts   = map[remindOutcome]int{}
 		via      = map[string]int{}
 		firstErr error
+		failures int
 		wg       sync.WaitGroup
 		work     = make(chan dueMember)
 	)
@@ -165,8 +166,11 @@ func (r *Reminders) Remind(ctx context.Context, day string) (sent, skipped int, 
 				if out == remindSent {
 					via[how]++
 				}
-				if err != nil && firstErr == nil {
-					firstErr = err
+				if err != nil {
+					failures++
+					if firstErr == nil {
+						firstErr = err
+					}
 				}
 				mu.Unlock()
 			}
@@ -189,8 +193,8 @@ func (r *Reminders) Remind(ctx context.Context, day string) (sent, skipped int, 
 	switch {
 	case ctx.Err() != nil:
 		return sent, skipped, ctx.Err()
-	case counts[remindRetry] > 0:
-		return sent, skipped, fmt.Errorf("study: remind %s: %d reminders failed and wait for a retry: %w", day, counts[remindRetry], firstErr)
+	case failures > 0:
+		return sent, skipped, fmt.Errorf("study: remind %s: %d reminders failed (%d wait for a retry): %w", day, failures, counts[remindRetry], firstErr)
 	}
 	return sent, skipped, nil
 }
@@ -287,7 +291,7 @@ func (r *Reminders) remindOne(ctx context.Context, m dueMember, day string, last
 			// No answer (a timeout): WeChat may have delivered it. The claim stays, so that he never
 			// gets two; he may get none today.
 			if err := r.setReminder(bg, m.ID, day, models.ReminderFailed, how, 0); err != nil {
-				return remindRetry, "", err
+				return remindRefused, "", err
 			}
 			r.s.log.WarnContext(ctx, "study: reminder's delivery unknown, not retried", "member", m.ID, "via", how, "err", sendErr)
 			return remindRefused, "", nil
@@ -299,7 +303,7 @@ func (r *Reminders) remindOne(ctx context.Context, m dueMember, day string, last
 	}
 	// Permanent: never retried. When it is about the person, his reminders stop until he writes.
 	if err := r.setReminder(bg, m.ID, day, models.ReminderFailed, how, int(code)); err != nil {
-		return remindRetry, "", err
+		return remindRefused, "", err
 	}
 	if stopCodes[code] {
 		err := r.s.db.WithContext(bg).Omit(clause.Associations).Clauses(clause.OnConflict{
@@ -368,7 +372,7 @@ func (r *Reminders) FirstAt(day string) (hour, minute int) {
 
 // RunDay is the daily job: it reminds the members due now, then waits for each later RemindAt of the
 // rules today and reminds those, and returns when every rule's time has come (or at the first failure,
-// for the scheduler to retry the day).
+// for the scheduler to retry the day). The scheduler renews the job's lease while it waits.
 func (r *Reminders) RunDay(ctx context.Context, day string) error {
 	for {
 		if _, _, err := r.Remind(ctx, day); err != nil {
@@ -378,8 +382,13 @@ func (r *Reminders) RunDay(ctx context.Context, day string) error {
 		if err != nil || !ok {
 			return err
 		}
-		if err := r.waitUntil(ctx, next); err != nil {
+		reached, err := r.waitUntil(ctx, next)
+		if err != nil {
 			return err
+		}
+		if !reached {
+			r.s.log.WarnContext(ctx, "study: the clock stands still: later reminders of today are not waited for", "day", day, "next", next)
+			return nil
 		}
 	}
 }
@@ -407,19 +416,26 @@ func (r *Reminders) nextAt(ctx context.Context, day string) (time.Time, bool, er
 	return time.Time{}, false, nil
 }
 
-// waitUntil sleeps until the service's clock reaches t, looking at the clock at least once a minute.
-func (r *Reminders) waitUntil(ctx context.Context, t time.Time) error {
+// waitUntil sleeps until the service's clock reaches t, looking at it every second. A clock that
+// stands still meanwhile is no wall clock (a test's, a simulation's) and would never get there: then it
+// returns reached false.
+func (r *Reminders) waitUntil(ctx context.Context, t time.Time) (reached bool, err error) {
 	for {
-		d := t.Sub(r.s.now())
+		before := r.s.now()
+		d := t.Sub(before)
 		if d <= 0 {
-			return nil
+			return true, nil
 		}
-		timer := time.NewTimer(min(d, time.Minute))
+		step := min(d, time.Second)
+		timer := time.NewTimer(step)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-timer.C:
+		}
+		if r.s.now().Sub(before) < step/2 {
+			return false, nil
 		}
 	}
 }

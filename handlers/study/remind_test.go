@@ -338,3 +338,62 @@ func TestManyRemindersGoOutInParallel(t *testing.T) {
 		t.Fatalf("again: sent %d, %v", sent, err)
 	}
 }
+
+// TestReminderJobWaitsForLaterVillages: the daily job reminds the villages due at 20:00, waits for a
+// village whose rule says 21:00, and reminds it then. With a clock that stands still (a test's) it
+// does not wait forever.
+func TestReminderJobWaitsForLaterVillages(t *testing.T) {
+	env := consoletest.New(t)
+	db := env.App.DB()
+	addQuestions(t, db, 40)
+	svc := newService(env)
+	rule := study.DefaultRule()
+	rule.RemindAt = "21:00"
+	if err := svc.SetRule(context.Background(), orgID(t, db, "洪雅县/花溪镇/双河村"), rule); err != nil {
+		t.Fatal(err)
+	}
+	runJobs(t, env)
+	newChatter(env, "o-zhang", "张国华")
+	newChatter(env, "o-chen", "陈志强")
+	waitWrote(t, env, "o-zhang")
+	waitWrote(t, env, "o-chen")
+	lm := study.NewLastMessages(env.App.Redis().Client, env.Clock.Now, testenv.Logger())
+	t.Cleanup(lm.Close)
+	r := study.NewReminders(svc, study.RemindOptions{Sender: env.App.WeChat(), LastMessages: lm})
+
+	remindAt(env, 20, 0)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() { // a clock that runs: a minute every 50 ms
+		defer close(stopped)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				env.Clock.Add(time.Minute)
+			}
+		}
+	}()
+	err := r.RunDay(context.Background(), svc.Today())
+	close(stop)
+	<-stopped
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reminders(env, "o-zhang") != 1 || reminders(env, "o-chen") != 1 {
+		t.Fatalf("zhang %d, chen %d reminders; want 1 each", reminders(env, "o-zhang"), reminders(env, "o-chen"))
+	}
+	if h := env.Clock.Now().In(env.App.Config().Location).Hour(); h != 21 {
+		t.Fatalf("the job ended at %v, want 21:xx", env.Clock.Now())
+	}
+
+	// The next day through the server's job, the clock standing still at 20:00: 20:00's village only.
+	nextDay(t, env, svc)
+	remindAt(env, 20, 0)
+	runJobs(t, env)
+	if reminders(env, "o-zhang") != 2 || reminders(env, "o-chen") != 1 {
+		t.Fatalf("day 2: zhang %d, chen %d reminders; want 2, 1", reminders(env, "o-zhang"), reminders(env, "o-chen"))
+	}
+}

@@ -141,6 +141,9 @@ func TestStudyRuleEditor(t *testing.T) {
 		t.Errorf("%d rule audits, want 2", n)
 	}
 
+	// The administrator of the whole installation starts at the first county.
+	mustContain(t, "admin's rules page", cwGet(t, e.Login(consoletest.Admin), "/console/study/rules", http.StatusOK), "<h2>洪雅县</h2>", "本级规则")
+
 	// The secretary may look, not change (403, nothing saved).
 	sc := e.Login(consoletest.Secretary)
 	body = cwGet(t, sc, "/console/study/rules", http.StatusOK)

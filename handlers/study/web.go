@@ -27,12 +27,8 @@ type Web struct {
 	con   *console.Service
 }
 
-// NewWeb makes the study pages and API calls, puts 学习 in the console's menu, and creates the
-// table of the counties' thresholds (StudyThresholds) if it is missing.
+// NewWeb makes the study pages and API calls and puts 学习 in the console's menu.
 func NewWeb(s *Service, con *console.Service) (*Web, error) {
-	if err := s.db.AutoMigrate(&StudyThresholds{}); err != nil {
-		return nil, fmt.Errorf("study: migrate thresholds: %w", err)
-	}
 	con.AddNav(console.NavItem{Key: "study", Label: "学习", Href: "/console/study", Order: 35})
 	return &Web{study: s, bank: bank.New(s.db, s.log, s.now), con: con}, nil
 }
@@ -105,10 +101,7 @@ func (h *Web) periodView(q console.ListQuery, p Period) periodView {
 	v := periodView{Period: p, Q: q}
 	for _, c := range []struct{ preset, label string }{{PeriodDay, "今天"}, {PeriodWeek, "本周"}, {PeriodMonth, "本月"}, {PeriodYear, "今年"}} {
 		href := q.With("period", c.preset, "day", "", "from", "", "to", "", "page", "")
-		on := p.Preset == c.preset
-		if c.preset == PeriodDay {
-			on = on && p.From == today && q.Get("day") == ""
-		}
+		on := p.Preset == c.preset && (c.preset != PeriodDay || p.From == today)
 		v.Choices = append(v.Choices, periodChoice{Label: c.label, Href: href, On: on})
 	}
 	return v
@@ -169,27 +162,36 @@ func idOf(s string) (uint, error) {
 // unitSorts are the sorts of the unit table: completion rate (weakest first) is the default.
 var unitSorts = []string{"completion", "accuracy", "name", "members", "hours"}
 
-func sortUnitFigures(rows []UnitFigures, q console.ListQuery) {
-	rate := func(part, whole int64) float64 { // nothing to rate sorts first
-		r, ok := ratio(part, whole)
-		if !ok {
-			return -1
-		}
+// sortRate is a rate for sorting: nothing to rate sorts before 0 %.
+func sortRate(part, whole int64) float64 {
+	if r, ok := ratio(part, whole); ok {
 		return r
 	}
-	less := map[string]func(a, b UnitFigures) bool{
-		"completion": func(a, b UnitFigures) bool { return rate(a.Completed, a.Published) < rate(b.Completed, b.Published) },
-		"accuracy":   func(a, b UnitFigures) bool { return rate(a.Right, a.Answered) < rate(b.Right, b.Answered) },
-		"name":       func(a, b UnitFigures) bool { return a.Path < b.Path },
-		"members":    func(a, b UnitFigures) bool { return a.Members < b.Members },
-		"hours":      func(a, b UnitFigures) bool { return a.Share() < b.Share() },
-	}[q.Sort]
+	return -1
+}
+
+// sortRows sorts rows by the list query's column (less by column name) and direction.
+func sortRows[T any](rows []T, q console.ListQuery, less map[string]func(a, b T) bool) {
+	by := less[q.Sort]
 	sort.SliceStable(rows, func(i, j int) bool {
 		if q.Desc {
-			return less(rows[j], rows[i])
+			return by(rows[j], rows[i])
 		}
-		return less(rows[i], rows[j])
+		return by(rows[i], rows[j])
 	})
+}
+
+func sortUnitFigures(rows []UnitFigures, q console.ListQuery) {
+	less := map[string]func(a, b UnitFigures) bool{
+		"completion": func(a, b UnitFigures) bool {
+			return sortRate(a.Completed, a.Published) < sortRate(b.Completed, b.Published)
+		},
+		"accuracy": func(a, b UnitFigures) bool { return sortRate(a.Right, a.Answered) < sortRate(b.Right, b.Answered) },
+		"name":     func(a, b UnitFigures) bool { return a.Path < b.Path },
+		"members":  func(a, b UnitFigures) bool { return a.Members < b.Members },
+		"hours":    func(a, b UnitFigures) bool { return a.Share() < b.Share() },
+	}
+	sortRows(rows, q, less)
 }
 
 // overview reads the page's org and period and computes its figures.
@@ -333,13 +335,6 @@ func (h *Web) ProgressExport(c *gin.Context) {
 var memberSorts = []string{"org", "name", "completion", "accuracy", "points", "hours", "streak"}
 
 func sortMemberFigures(rows []MemberFigures, q console.ListQuery) {
-	rate := func(part, whole int64) float64 {
-		r, ok := ratio(part, whole)
-		if !ok {
-			return -1
-		}
-		return r
-	}
 	less := map[string]func(a, b MemberFigures) bool{
 		"org": func(a, b MemberFigures) bool {
 			if a.OrgPath != b.OrgPath {
@@ -347,19 +342,16 @@ func sortMemberFigures(rows []MemberFigures, q console.ListQuery) {
 			}
 			return a.ID < b.ID
 		},
-		"name":       func(a, b MemberFigures) bool { return a.Name < b.Name },
-		"completion": func(a, b MemberFigures) bool { return rate(a.Completed, a.Published) < rate(b.Completed, b.Published) },
-		"accuracy":   func(a, b MemberFigures) bool { return rate(a.Right, a.Answered) < rate(b.Right, b.Answered) },
-		"points":     func(a, b MemberFigures) bool { return a.Points < b.Points },
-		"hours":      func(a, b MemberFigures) bool { return a.Hours().Share() < b.Hours().Share() },
-		"streak":     func(a, b MemberFigures) bool { return a.Streak < b.Streak },
-	}[q.Sort]
-	sort.SliceStable(rows, func(i, j int) bool {
-		if q.Desc {
-			return less(rows[j], rows[i])
-		}
-		return less(rows[i], rows[j])
-	})
+		"name": func(a, b MemberFigures) bool { return a.Name < b.Name },
+		"completion": func(a, b MemberFigures) bool {
+			return sortRate(a.Completed, a.Published) < sortRate(b.Completed, b.Published)
+		},
+		"accuracy": func(a, b MemberFigures) bool { return sortRate(a.Right, a.Answered) < sortRate(b.Right, b.Answered) },
+		"points":   func(a, b MemberFigures) bool { return a.Points < b.Points },
+		"hours":    func(a, b MemberFigures) bool { return a.Hours().Share() < b.Hours().Share() },
+		"streak":   func(a, b MemberFigures) bool { return a.Streak < b.Streak },
+	}
+	sortRows(rows, q, less)
 }
 
 // memberForm is the member list's filters as typed.
