@@ -54,6 +54,9 @@ type Config struct {
 	AdminPassword string
 	TZ            string
 	Location      *time.Location
+	// RemindTemplate is the official account's template id for study reminders to members who have not
+	// written in 48 hours (outside the customer-service window); empty: those are skipped.
+	RemindTemplate string
 }
 
 // field describes one configuration key: its environment variable, its default and where it goes.
@@ -80,6 +83,7 @@ var fields = []field{
 	{env: "YANZHEN_ADMIN_USER", def: "", dst: func(c *Config) *string { return &c.AdminUser }},
 	{env: "YANZHEN_ADMIN_PASSWORD", def: "", secret: true, dst: func(c *Config) *string { return &c.AdminPassword }},
 	{env: "YANZHEN_TZ", def: "Asia/Shanghai", dst: func(c *Config) *string { return &c.TZ }},
+	{env: "YANZHEN_OA_REMIND_TEMPLATE", def: "", dst: func(c *Config) *string { return &c.RemindTemplate }},
 }
 
 // Error is a configuration error naming the variable at fault.

@@ -22,12 +22,12 @@ func TestDefaultsWork(t *testing.T) {
 
 func TestFileThenEnvironment(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "y.yaml")
-	os.WriteFile(path, []byte("YANZHEN_HTTP_ADDR: \":9000\"\nredis_url: redis://10.0.0.1:6379/2\nYANZHEN_OA_APPID: wxfromfile\n"), 0o600)
+	os.WriteFile(path, []byte("YANZHEN_HTTP_ADDR: \":9000\"\nredis_url: redis://10.0.0.1:6379/2\nYANZHEN_OA_APPID: wxfromfile\noa_remind_template: tpl-remind-1\n"), 0o600)
 	c, err := Load(path, env(map[string]string{"YANZHEN_OA_APPID": "wxfromenv"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != ":9000" || c.RedisURL != "redis://10.0.0.1:6379/2" || c.OA.AppID != "wxfromenv" {
+	if c.HTTPAddr != ":9000" || c.RedisURL != "redis://10.0.0.1:6379/2" || c.OA.AppID != "wxfromenv" || c.RemindTemplate != "tpl-remind-1" {
 		t.Fatalf("got %+v", c)
 	}
 	os.WriteFile(path, []byte("YANZHEN_NOPE: 1\n"), 0o600)

@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.exams = study.NewExams(a.study, a.console)
 	a.lastMsg = study.NewLastMessages(a.rdb.Client, a.now, log)
-	a.remind = study.NewReminders(a.study, study.RemindOptions{Sender: a.wx, LastMessages: a.lastMsg})
+	a.remind = study.NewReminders(a.study, study.RemindOptions{Sender: a.wx, LastMessages: a.lastMsg, TemplateID: cfg.RemindTemplate})
 	a.registerCapabilities()
 	a.sched = schedule.New(a.rdb.Client, log, cfg.Location, a.now)
 	if err = a.registerJobs(); err != nil {
