@@ -191,12 +191,9 @@ func (a *App) registerCapabilities() {
 // package schedule); each is idempotent for its day.
 func (a *App) registerJobs() error {
 	for _, j := range []schedule.Job{
-		// The daily study task for every active member (members who study earlier get theirs on demand).
-		{Name: "study.publish", At: study.DefaultRule().PublishAt, Run: func(ctx context.Context, day string) error {
-			n, err := a.study.Publish(ctx, day)
-			a.log.Info("study: published the daily task", "day", day, "tasks", n)
-			return err
-		}},
+		// The daily study task for every active member, at his org's PublishAt (the job starts at the
+		// earliest and waits for the later ones); members who study earlier get theirs on demand.
+		{Name: "study.publish", At: study.DefaultRule().PublishAt, When: a.study.FirstPublishAt, Run: a.study.PublishDay},
 		// Leaderboards are rewritten from the ledger every night, repairing any lost update.
 		{Name: "study.boards", At: "03:30", Run: func(ctx context.Context, day string) error {
 			return a.study.RebuildBoards(ctx, yearOf(day))
@@ -216,6 +213,9 @@ func yearOf(day string) int {
 	y, _ := strconv.Atoi(day[:4])
 	return y
 }
+
+// Study is the daily-study capability (tests and commands).
+func (a *App) Study() *study.Service { return a.study }
 
 // Scheduler runs the daily jobs (tests drive it with RunDue).
 func (a *App) Scheduler() *schedule.Scheduler { return a.sched }

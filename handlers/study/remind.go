@@ -416,12 +416,17 @@ func (r *Reminders) nextAt(ctx context.Context, day string) (time.Time, bool, er
 	return time.Time{}, false, nil
 }
 
-// waitUntil sleeps until the service's clock reaches t, looking at it every second. A clock that
-// stands still meanwhile is no wall clock (a test's, a simulation's) and would never get there: then it
-// returns reached false.
+// waitUntil sleeps until the service's clock reaches t (see waitClock).
 func (r *Reminders) waitUntil(ctx context.Context, t time.Time) (reached bool, err error) {
+	return waitClock(ctx, r.s.now, t)
+}
+
+// waitClock sleeps until the clock now reaches t, looking at it every second. A clock that stands
+// still meanwhile is no wall clock (a test's, a simulation's) and would never get there: then it
+// returns reached false.
+func waitClock(ctx context.Context, now func() time.Time, t time.Time) (reached bool, err error) {
 	for {
-		before := r.s.now()
+		before := now()
 		d := t.Sub(before)
 		if d <= 0 {
 			return true, nil
@@ -434,7 +439,7 @@ func (r *Reminders) waitUntil(ctx context.Context, t time.Time) (reached bool, e
 			return false, ctx.Err()
 		case <-timer.C:
 		}
-		if r.s.now().Sub(before) < step/2 {
+		if now().Sub(before) < step/2 {
 			return false, nil
 		}
 	}
