@@ -651,8 +651,9 @@ func (s *Service) apiAccount(a *accountRow) APIAccount {
 	return out
 }
 
-// decodeBody reads a JSON request body (at most 64 KiB, no unknown fields) into v.
-func decodeBody(c *gin.Context, v any) error {
+// DecodeJSON reads a JSON request body (at most 64 KiB, no unknown fields) into v; what is wrong with
+// it is an InputError naming the field. Every API call with a JSON body reads it through here.
+func DecodeJSON(c *gin.Context, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -720,7 +721,7 @@ func (s *Service) AccountAPI(c *gin.Context) {
 // CreateAccountAPI is POST /api/v1/accounts.
 func (s *Service) CreateAccountAPI(c *gin.Context) {
 	var in APIAccountCreate
-	if err := decodeBody(c, &in); err != nil {
+	if err := DecodeJSON(c, &in); err != nil {
 		s.Fail(c, err)
 		return
 	}
@@ -748,7 +749,7 @@ func (s *Service) UpdateAccountAPI(c *gin.Context) {
 		return
 	}
 	var in APIAccountPatch
-	if err := decodeBody(c, &in); err != nil {
+	if err := DecodeJSON(c, &in); err != nil {
 		s.Fail(c, err)
 		return
 	}

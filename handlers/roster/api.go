@@ -1,8 +1,6 @@
 package roster
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -104,19 +102,6 @@ type apiImportResult struct {
 	Unbound   []apiUnbound  `json:"unbound"` // the file's members who have not bound WeChat, with their codes
 }
 
-// bindJSON decodes the request body into v; a malformed body is an InputError.
-func bindJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return console.Invalid(te.Field, "%s 的类型不对", te.Field)
-		}
-		return console.Invalid("body", "请求体应为 JSON 对象")
-	}
-	return nil
-}
-
 // APIOrgs is GET /api/v1/orgs: the orgs of the caller's scope, flat, by path, with member counts.
 func (h *Web) APIOrgs(c *gin.Context) {
 	all, _, err := h.view(c).OrgTree(c.Request.Context())
@@ -149,7 +134,7 @@ func (h *Web) APIOrg(c *gin.Context) {
 // APICreateOrg is POST /api/v1/orgs (administrators): {"parent_id", "name"}.
 func (h *Web) APICreateOrg(c *gin.Context) {
 	var in apiOrgInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := console.DecodeJSON(c, &in); err != nil {
 		h.con.Fail(c, err)
 		return
 	}
@@ -205,7 +190,7 @@ func (h *Web) APIMember(c *gin.Context) {
 // APICreateMember is POST /api/v1/members.
 func (h *Web) APICreateMember(c *gin.Context) {
 	var in apiMemberInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := console.DecodeJSON(c, &in); err != nil {
 		h.con.Fail(c, err)
 		return
 	}
@@ -226,7 +211,7 @@ func (h *Web) APIUpdateMember(c *gin.Context) {
 		return
 	}
 	var in apiMemberPatch
-	if err := bindJSON(c, &in); err != nil {
+	if err := console.DecodeJSON(c, &in); err != nil {
 		h.con.Fail(c, err)
 		return
 	}

@@ -1,8 +1,6 @@
 package bank
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -71,19 +69,6 @@ type apiImportResult struct {
 	Errors    []apiRowError `json:"errors"`
 }
 
-// bindJSON decodes the request body into v; a malformed body is an InputError.
-func bindJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return console.Invalid(te.Field, "%s 的类型不对", te.Field)
-		}
-		return console.Invalid("body", "请求体应为 JSON 对象")
-	}
-	return nil
-}
-
 // APIQuestions is GET /api/v1/questions: the same filters, sorts and pages as the console's list.
 func (h *Web) APIQuestions(c *gin.Context) {
 	q := console.ParseList(c, Sorts...)
@@ -133,7 +118,7 @@ func (h *Web) APIUpdateQuestion(c *gin.Context) {
 		return
 	}
 	var in apiQuestionPatch
-	if err := bindJSON(c, &in); err != nil {
+	if err := console.DecodeJSON(c, &in); err != nil {
 		h.con.Fail(c, err)
 		return
 	}
