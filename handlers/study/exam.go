@@ -729,16 +729,27 @@ func (e *Exams) finish(ctx context.Context, tx *gorm.DB, ex *models.Exam, a *mod
 		byID[qs[i].ID] = &qs[i]
 	}
 	examTags := splitTags(ex.Tags)
+	day := now.In(e.s.loc).Format(dayLayout)
 	var missed []string // tags of the questions he missed, in the order met
 	for _, it := range items {
 		q := byID[it.Q]
-		if q != nil && it.A != "" {
-			if ok, _ := e.s.bank.Check(q, it.A); ok {
-				res.Right++
-				continue
-			}
-		}
 		if q == nil {
+			continue
+		}
+		correct := false
+		if it.A != "" {
+			correct, _ = e.s.bank.Check(q, it.A)
+		}
+		// An exam answer counts like a daily one: in the question's accuracy and, when wrong (or left
+		// unanswered), in the member's wrong-answer book.
+		if err := e.s.bank.Record(ctx, tx, q.ID, correct); err != nil {
+			return nil, err
+		}
+		if _, err := e.s.updateBook(ctx, tx, a.MemberID, q.ID, correct, false, day, now); err != nil {
+			return nil, err
+		}
+		if correct {
+			res.Right++
 			continue
 		}
 		for _, t := range splitTags(q.Tags) {

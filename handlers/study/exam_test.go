@@ -101,6 +101,13 @@ func TestFailedExamBringsRemedialStudyUntilTheRetakeIsPassed(t *testing.T) {
 	if err := db.Take(&rem, "member_id = ? AND exam_id = ?", memberID(t, db, "张国华"), examID).Error; err != nil || rem.Tags != "党章" {
 		t.Fatalf("remedial study: %+v %v", rem, err)
 	}
+	// The exam's four wrong answers count in the questions' accuracy and go to his wrong-answer book.
+	var book, attempts int64
+	db.Model(&models.WrongItem{}).Where("member_id = ?", memberID(t, db, "张国华")).Count(&book)
+	db.Model(&models.Question{}).Select("COALESCE(SUM(attempts), 0)").Row().Scan(&attempts)
+	if book < 4 || attempts < 4 {
+		t.Fatalf("after a failed exam of 4 questions: %d in the wrong-answer book, %d attempts counted", book, attempts)
+	}
 
 	// The next day his task has 3 questions more, all of the failed tag; others' tasks are as before.
 	day2 := nextDay(t, env, svc)
