@@ -375,6 +375,11 @@ func (r *Reminders) FirstAt(day string) (hour, minute int) {
 // for the scheduler to retry the day). The scheduler renews the job's lease while it waits.
 func (r *Reminders) RunDay(ctx context.Context, day string) error {
 	for {
+		// Tasks due by now exist before anyone is reminded of them (a server started late in the day
+		// runs the publish and reminder jobs at once).
+		if _, err := r.s.PublishDue(ctx, day); err != nil {
+			return err
+		}
 		if _, _, err := r.Remind(ctx, day); err != nil {
 			return err
 		}

@@ -397,3 +397,16 @@ func TestReminderJobWaitsForLaterVillages(t *testing.T) {
 		t.Fatalf("day 2: zhang %d, chen %d reminders; want 2, 1", reminders(env, "o-zhang"), reminders(env, "o-chen"))
 	}
 }
+
+// TestAServerStartedLateStillReminds: a server that first runs at 20:30 publishes and reminds in one
+// go; the member whose task did not exist yet is reminded all the same.
+func TestAServerStartedLateStillReminds(t *testing.T) {
+	env := consoletest.New(t)
+	newChatter(env, "o-zhang", "张国华")
+	waitWrote(t, env, "o-zhang")
+	remindAt(env, 20, 30)
+	runJobs(t, env)
+	if n := reminders(env, "o-zhang"); n != 1 {
+		t.Fatalf("reminders: %d, want 1", n)
+	}
+}
