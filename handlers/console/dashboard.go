@@ -179,15 +179,9 @@ func (s *Service) LoadDashboard(ctx context.Context, v *Viewer) (*Dashboard, err
 // Chart is the ECharts option of the bound/unbound bar chart (by town, or by village inside a town).
 func (d *Dashboard) Chart() map[string]any {
 	xs := d.Groups
-	if len(d.Groups) <= 1 {
-		xs = d.Units
+	if len(d.Groups) <= 1 { // one town (or village): its villages, by name, on a copy (Units stays by rate)
+		xs = append([]UnitStats(nil), d.Units...)
 		sort.Slice(xs, func(i, j int) bool { return xs[i].Path < xs[j].Path })
-		defer sort.Slice(d.Units, func(i, j int) bool {
-			if d.Units[i].Rate() != d.Units[j].Rate() {
-				return d.Units[i].Rate() < d.Units[j].Rate()
-			}
-			return d.Units[i].Path < d.Units[j].Path
-		})
 	}
 	names := make([]string, len(xs))
 	bound := make([]int64, len(xs))

@@ -232,3 +232,25 @@ func (q ListQuery) Pager(total int64) Pager {
 
 // Link is the address of page p.
 func (p Pager) Link(page int) string { return p.q.With("page", strconv.Itoa(page)) }
+
+// FormErr is the input error of a page with a form. Embedded in the page's data, it gives the layout
+// its banner (PageError) and each field its own message (FieldError).
+type FormErr struct {
+	Err *InputError
+}
+
+// PageError is the error banner's text ("" when the form is fine).
+func (f FormErr) PageError() string {
+	if f.Err == nil {
+		return ""
+	}
+	return f.Err.Message
+}
+
+// FieldError is the message of one field, when it is the wrong one.
+func (f FormErr) FieldError(field string) string {
+	if f.Err == nil || f.Err.Field != field {
+		return ""
+	}
+	return f.Err.Message
+}

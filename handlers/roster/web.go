@@ -312,22 +312,7 @@ type memberFormPage struct {
 	OrgID             uint
 	Orgs              []*OrgNode
 	Roles             []string
-	Err               *console.InputError
-}
-
-func (p memberFormPage) PageError() string {
-	if p.Err == nil {
-		return ""
-	}
-	return p.Err.Message
-}
-
-// FieldError is the error message of one field, if it is the wrong one.
-func (p memberFormPage) FieldError(field string) string {
-	if p.Err == nil || p.Err.Field != field {
-		return ""
-	}
-	return p.Err.Message
+	console.FormErr
 }
 
 // Action is where the form posts.
@@ -494,15 +479,8 @@ type orgsPage struct {
 	Admin    bool
 	ParentID uint
 	Name     string
-	Err      *console.InputError
-	Scope    scope.Scope
-}
-
-func (p orgsPage) PageError() string {
-	if p.Err == nil {
-		return ""
-	}
-	return p.Err.Message
+	console.FormErr
+	Scope scope.Scope
 }
 
 // OrgsPage is GET /console/orgs: the org tree of the viewer's scope with member counts.

@@ -24,22 +24,7 @@ type rulesPage struct {
 	Orgs  []OrgRef
 	Tags  []bank.TagCount
 	Admin bool
-	Err   *console.InputError
-}
-
-func (p rulesPage) PageError() string {
-	if p.Err == nil {
-		return ""
-	}
-	return p.Err.Message
-}
-
-// FieldError is the message of one field, when it is the wrong one.
-func (p rulesPage) FieldError(field string) string {
-	if p.Err == nil || p.Err.Field != field {
-		return ""
-	}
-	return p.Err.Message
+	console.FormErr
 }
 
 // FromName is where the rule that applies comes from, as people read it.

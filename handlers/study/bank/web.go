@@ -256,22 +256,7 @@ type questionForm struct {
 	Tags                            string
 	Options                         []formOption
 	Types                           []string
-	Err                             *console.InputError
-}
-
-func (p questionForm) PageError() string {
-	if p.Err == nil {
-		return ""
-	}
-	return p.Err.Message
-}
-
-// FieldError is the error message of one field, if it is the wrong one.
-func (p questionForm) FieldError(field string) string {
-	if p.Err == nil || p.Err.Field != field {
-		return ""
-	}
-	return p.Err.Message
+	console.FormErr
 }
 
 // Action is where the form posts.
