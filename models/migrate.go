@@ -11,7 +11,7 @@ import (
 
 // all is every model, in dependency order. Migrate creates or updates their tables.
 func all() []any {
-	return []any{
+	ms := []any{
 		&Org{},
 		&Member{},
 		&LocationReport{},
@@ -24,6 +24,11 @@ func all() []any {
 		// completion tests and evening reminders (models/exam.go)
 		&Exam{}, &ExamAttempt{}, &RemedialStudy{}, &StudyReminder{}, &RemindStop{},
 	}
+	// attendance (attendance.go, attend_request.go, meeting.go) and policy Q&A (policy.go)
+	ms = append(ms, attendanceModels()...)
+	ms = append(ms, requestModels()...)
+	ms = append(ms, meetingModels()...)
+	return append(ms, policyModels()...)
 }
 
 // Migrate brings the schema up to date. It is idempotent and runs at start-up and from `yanzhen migrate`.

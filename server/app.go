@@ -63,10 +63,18 @@ type App struct {
 	sweb    *study.Web // the study console pages and API
 	attend  *attendance.Service
 	study   *study.Service
-	exams   *study.Exams        // completion tests (结业测试)
-	remind  *study.Reminders    // the evening study reminder
-	lastMsg *study.LastMessages // when each user last wrote (the 48-hour window), for the reminder
-	sched   *schedule.Scheduler // daily jobs, run by Serve
+	exams   *study.Exams                      // completion tests (结业测试)
+	remind  *study.Reminders                  // the evening study reminder
+	lastMsg *study.LastMessages               // when each user last wrote (the 48-hour window), for the reminder
+	sched   *schedule.Scheduler               // daily jobs, run by Serve
+	hooks   partHooks                         // how the parts wired in wire_*.go reach each other
+	demo    []func(ctx context.Context) error // demo data of the parts, loaded after the demo county
+	attendParts
+	meetingParts
+	requestParts
+	reportParts
+	policyParts
+	policyConsoleParts
 	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
@@ -144,10 +152,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.exams = study.NewExams(a.study, a.console)
 	a.lastMsg = study.NewLastMessages(a.rdb.Client, a.now, log)
 	a.remind = study.NewReminders(a.study, study.RemindOptions{Sender: a.wx, LastMessages: a.lastMsg, TemplateID: cfg.RemindTemplate})
-	a.registerCapabilities()
 	a.sched = schedule.New(a.rdb.Client, log, cfg.Location, a.now)
+	a.registerCapabilities()
 	if err = a.registerJobs(); err != nil {
 		return nil, err
+	}
+	// The parts wired in their own files (wire_*.go): each builds its services, registers its bot
+	// routes and daily jobs, and adds its console menu entries. Routes go in routes() by their *Routes.
+	for _, wire := range []func() error{a.wireMeetings, a.wireRequests, a.wireAttendance, a.wireAttendReports, a.wirePolicy, a.wirePolicyConsole} {
+		if err = wire(); err != nil {
+			return nil, err
+		}
 	}
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
@@ -337,6 +352,11 @@ func (a *App) loadDemo(ctx context.Context) error {
 		return fmt.Errorf("demo questions: %w", err)
 	} else if qres != nil {
 		a.log.Info("demo: loaded the demo question bank", "questions", qres.Created)
+	}
+	for _, load := range a.demo {
+		if err := load(ctx); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
 	}
 	for _, m := range res.Members {
 		a.log.Info("demo: bind code", "name", m.Name, "role", m.Role, "org", m.OrgPath, "code", m.BindCode)

@@ -143,6 +143,14 @@ func (a *App) routes() http.Handler {
 	mpapi.POST("/exams/:id/attempts/:n/answers", a.mpAPI.Auth(), a.exams.MPAnswer)
 	mpapi.POST("/exams/:id/attempts/:n/finish", a.mpAPI.Auth(), a.exams.MPFinish)
 
+	// the parts wired in wire_*.go
+	a.attendanceRoutes(con, api, mpapi)
+	a.meetingRoutes(con, api, mpapi)
+	a.requestRoutes(con, api, mpapi)
+	a.reportRoutes(con, api, mpapi)
+	a.policyRoutes(con, api, mpapi)
+	a.policyConsoleRoutes(con, api, mpapi)
+
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", a.openapi) })
 
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })

@@ -399,6 +399,18 @@ func TestScopeMatrix(t *testing.T) {
 			api("GET", "/api/v1/study/progress?org=:id", org, nil, false)),
 		"GET /api/v1/study/members": studyChecks(api("GET", "/api/v1/study/members?period=year&per_page=500", nil, nil, true),
 			api("GET", "/api/v1/study/members?org=:id", org, nil, false)),
+
+		// attendance: places, duty rules, check-ins (wire_attendance.go)
+
+		// meetings (wire_meeting.go)
+
+		// leave, make-up and off-site requests (wire_requests.go)
+
+		// attendance reports and the public board (wire_attendreports.go)
+
+		// policy Q&A (wire_policy.go)
+
+		// policy console: documents, FAQ, inbox (wire_policy_console.go)
 	}
 	// Moving one's own member out of the scope.
 	moveOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {

@@ -24,14 +24,16 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	switch what {
-	case "roster", "questions":
-	case "policies", "places":
-		return fmt.Errorf("import %s: not available yet in this version", what)
+	case "roster", "questions", "places":
+		if fs.NArg() != 1 {
+			return usageError("import " + what + " FILE")
+		}
+	case "policies":
+		if fs.NArg() == 0 {
+			return usageError("import policies PATH...")
+		}
 	default:
 		return usageError(fmt.Sprintf("import: unknown kind %q (roster, questions, policies, places)", what))
-	}
-	if fs.NArg() != 1 {
-		return usageError("import " + what + " FILE")
 	}
 	cfg, log, err := cf.load(std)
 	if err != nil {
@@ -42,6 +44,12 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 		return err
 	}
 	defer closeDB(db)
+	switch what {
+	case "policies":
+		return importPolicies(ctx, std, cfg, db, log, fs.Args())
+	case "places":
+		return importPlaces(ctx, std, cfg, db, log, fs.Arg(0))
+	}
 
 	path := fs.Arg(0)
 	f, err := os.Open(path)
