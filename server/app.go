@@ -29,6 +29,7 @@ import (
 	"github.com/yanzhen/yanzhen/handlers/study/bank"
 	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
+	"github.com/yanzhen/yanzhen/notify"
 	"github.com/yanzhen/yanzhen/schedule"
 )
 
@@ -67,6 +68,7 @@ type App struct {
 	remind  *study.Reminders                  // the evening study reminder
 	lastMsg *study.LastMessages               // when each user last wrote (the 48-hour window), for the reminder
 	sched   *schedule.Scheduler               // daily jobs, run by Serve
+	notify  *notify.Notifier                  // notices to members outside a conversation (approvals, answers, summaries)
 	hooks   partHooks                         // how the parts wired in wire_*.go reach each other
 	demo    []func(ctx context.Context) error // demo data of the parts, loaded after the demo county
 	attendParts
@@ -151,6 +153,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.exams = study.NewExams(a.study, a.console)
 	a.lastMsg = study.NewLastMessages(a.rdb.Client, a.now, log)
+	a.notify = notify.New(notify.Options{Sender: a.wx, LastSeen: a.lastMsg, TemplateID: cfg.RemindTemplate, Now: a.now})
 	a.remind = study.NewReminders(a.study, study.RemindOptions{Sender: a.wx, LastMessages: a.lastMsg, TemplateID: cfg.RemindTemplate})
 	a.sched = schedule.New(a.rdb.Client, log, cfg.Location, a.now)
 	a.registerCapabilities()
