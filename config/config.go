@@ -57,6 +57,9 @@ type Config struct {
 	// RemindTemplate is the official account's template id for study reminders to members who have not
 	// written in 48 hours (outside the customer-service window); empty: those are skipped.
 	RemindTemplate string
+	// IndexDir is where each process keeps the snapshot of its policy Q&A index; empty: a folder
+	// next to the SQLite file, or under the system's temp folder for other databases (see server).
+	IndexDir string
 }
 
 // field describes one configuration key: its environment variable, its default and where it goes.
@@ -84,6 +87,7 @@ var fields = []field{
 	{env: "YANZHEN_ADMIN_PASSWORD", def: "", secret: true, dst: func(c *Config) *string { return &c.AdminPassword }},
 	{env: "YANZHEN_TZ", def: "Asia/Shanghai", dst: func(c *Config) *string { return &c.TZ }},
 	{env: "YANZHEN_OA_REMIND_TEMPLATE", def: "", dst: func(c *Config) *string { return &c.RemindTemplate }},
+	{env: "YANZHEN_INDEX_DIR", def: "", dst: func(c *Config) *string { return &c.IndexDir }},
 }
 
 // Error is a configuration error naming the variable at fault.

@@ -155,3 +155,51 @@ const ChatWindowTTL = 48 * time.Hour
 // a menu click, a follow or a location report opens no 48-hour window) by handlers/study's
 // LastMessages, which the evening reminder reads to choose a customer-service message or a template.
 func LastMessageKey(channel, openID string) string { return "yz:lastmsg:" + channel + ":" + openID }
+
+// Broadcast keys (handlers/broadcast). The database holds every broadcast and recipient; Redis only
+// hands the work out, so losing these keys loses no recipient (a server re-queues from the database).
+const (
+	// BroadcastOwnerTTL: how long a server owns a broadcast (expands its audience and feeds its
+	// recipients to the queue) without renewing; another server takes it over after that.
+	BroadcastOwnerTTL = 15 * time.Second
+	// BroadcastQueueMaxLen: the queue stream is trimmed to about this many entries (each a batch of
+	// recipients) as a safety net; the owners keep it far shorter.
+	BroadcastQueueMaxLen = 100000
+)
+
+// BroadcastQueueKey: the stream of delivery batches (fields b: broadcast id, ids: delivery ids
+// separated by ","), read by every server's workers through the consumer group BroadcastGroup;
+// entries are deleted once done. No TTL (a stream with a group); it is kept short by the owners.
+const BroadcastQueueKey = "yz:bc:queue"
+
+// BroadcastGroup is the consumer group of BroadcastQueueKey.
+const BroadcastGroup = "workers"
+
+// BroadcastOwnerKey: which server owns broadcast id (a random value), TTL BroadcastOwnerTTL, renewed
+// by its owner while it works.
+func BroadcastOwnerKey(id uint) string {
+	return "yz:bc:own:" + strconv.FormatUint(uint64(id), 10)
+}
+
+// BroadcastRateKey: the GCRA state of the shared WeChat send rate limit (the theoretical arrival time,
+// unix µs), TTL the time until the limiter is idle again (at most a second or so). One for every
+// process, so the limit holds across all of them.
+const BroadcastRateKey = "yz:bc:rate"
+
+// BroadcastCooldownKey: while it exists, no server sends broadcasts (WeChat said it is busy (-1) or a
+// quota is used up (45009, 45011)); TTL the cool-down.
+const BroadcastCooldownKey = "yz:bc:cooldown"
+
+// BroadcastEpochKey: a random value set once per Redis data set, no TTL. A server that finds it
+// changed knows the queue was lost (an embedded Redis restarted) and hands the queued recipients out
+// again at once instead of waiting for their hand-outs to expire.
+const BroadcastEpochKey = "yz:bc:epoch"
+
+// MeetingQRTTL bounds how long a meeting's check-in QR url is kept: the QR code is temporary (WeChat
+// keeps one at most 30 days), made to last until an hour after the meeting's end.
+const MeetingQRTTL = 30 * 24 * time.Hour
+
+// MeetingQRKey: the url (the QR content) of the temporary WeChat QR code of a meeting's check-in
+// (scene meet:ID), so that the meeting page and its projection do not ask WeChat again; TTL the QR
+// code's own life (until an hour after the meeting's end, at most MeetingQRTTL). Set by handlers/meetings.
+func MeetingQRKey(id uint) string { return "yz:meetqr:" + strconv.FormatUint(uint64(id), 10) }

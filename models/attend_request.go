@@ -36,4 +36,21 @@ type AttendRequest struct {
 }
 
 // requestModels are migrated by Migrate (see migrate.go).
-func requestModels() []any { return []any{&AttendRequest{}} }
+func requestModels() []any { return []any{&AttendRequest{}, &RequestQuota{}} }
+
+// RequestQuota is a county's limits on requests, set in the console by its administrators; a county
+// without a row uses DefaultLeaveDays and DefaultMakeupsPerMonth. It applies to every member under the
+// county (OrgID).
+type RequestQuota struct {
+	OrgID          uint   `gorm:"primaryKey;autoIncrement:false"`
+	LeaveDays      int    `gorm:"not null"` // days of leave per member per calendar year
+	MakeupPerMonth int    `gorm:"not null"` // make-up (补卡) requests per member per month
+	UpdatedBy      string `gorm:"size:64"`
+	UpdatedAt      time.Time
+}
+
+// Default request quotas (a county that set none).
+const (
+	DefaultLeaveDays       = 21
+	DefaultMakeupsPerMonth = 3
+)

@@ -75,7 +75,64 @@ type AttendanceDay struct {
 	UpdatedAt time.Time
 }
 
+// CheckPlace is where the members of an org check in: a point (GCJ-02, as WeChat reports
+// coordinates in China) and a radius in metres (100–3,000, default 300). Places are never deleted,
+// only deactivated, so that old check-ins keep their place. (OrgID, Name) is the natural key of
+// `yanzhen import places`.
+type CheckPlace struct {
+	ID        uint    `gorm:"primaryKey"`
+	OrgID     uint    `gorm:"not null;uniqueIndex:idx_place_org_name"`
+	Name      string  `gorm:"size:64;not null;uniqueIndex:idx_place_org_name"`
+	Lat       float64 `gorm:"not null"`
+	Lng       float64 `gorm:"not null"`
+	Radius    int     `gorm:"not null"` // metres
+	Active    bool    `gorm:"not null;default:true"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// DutyRule says when the members of an org's subtree are on duty. Like StudyRule, the nearest
+// ancestor's rule applies whole (the org's own, its town's, its county's), else the attendance
+// capability's default. WorkDays lists ISO weekdays as digits ("12345": Monday to Friday); times are
+// "HH:MM" in YANZHEN_TZ.
+type DutyRule struct {
+	ID         uint   `gorm:"primaryKey"`
+	OrgID      uint   `gorm:"not null;uniqueIndex"`
+	WorkDays   string `gorm:"size:7;not null"`
+	OnDuty     string `gorm:"size:5;not null"`
+	OffDuty    string `gorm:"size:5;not null"`
+	LateGrace  int    `gorm:"not null"` // minutes after OnDuty that still count as on time
+	EarlyGrace int    `gorm:"not null"` // minutes before OffDuty that still count as on time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Holiday is a day of a county's calendar that differs from its duty rule: a holiday (a rest day even
+// on a work day), or with Workday a 调休 working day (a work day even on a weekend). OrgID is the
+// county.
+type Holiday struct {
+	ID        uint   `gorm:"primaryKey"`
+	OrgID     uint   `gorm:"not null;uniqueIndex:idx_holiday_org_day"`
+	Day       string `gorm:"size:10;not null;uniqueIndex:idx_holiday_org_day"`
+	Name      string `gorm:"size:64;not null"`
+	Workday   bool   `gorm:"not null;default:false"`
+	CreatedAt time.Time
+}
+
+// FarmSeason is a county's farm-season leave period (农忙假): StartDay..EndDay inclusive, during which each
+// member may take up to Days days of leave by rota. The leave itself is an AttendRequest; the period
+// tells the secretary (and the leave part) what the county allows. (Not From/To: reserved words in SQL.)
+type FarmSeason struct {
+	ID        uint   `gorm:"primaryKey"`
+	OrgID     uint   `gorm:"not null;index"`
+	Name      string `gorm:"size:64;not null"`
+	StartDay  string `gorm:"size:10;not null"` // first day "YYYY-MM-DD"
+	EndDay    string `gorm:"size:10;not null"` // last day, inclusive
+	Days      int    `gorm:"not null"`
+	CreatedAt time.Time
+}
+
 // attendanceModels are migrated by Migrate (see migrate.go).
 func attendanceModels() []any {
-	return []any{&CheckIn{}, &AttendanceDay{}}
+	return []any{&CheckIn{}, &AttendanceDay{}, &CheckPlace{}, &DutyRule{}, &Holiday{}, &FarmSeason{}}
 }

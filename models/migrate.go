@@ -25,9 +25,12 @@ func all() []any {
 		&Exam{}, &ExamAttempt{}, &RemedialStudy{}, &StudyReminder{}, &RemindStop{},
 	}
 	// attendance (attendance.go, attend_request.go, meeting.go) and policy Q&A (policy.go)
+	ms = append(ms, studySummaryModels()...) // study.go: the study figures' daily summary
 	ms = append(ms, attendanceModels()...)
 	ms = append(ms, requestModels()...)
 	ms = append(ms, meetingModels()...)
+	ms = append(ms, reportModels()...)
+	ms = append(ms, broadcastModels()...)
 	return append(ms, policyModels()...)
 }
 

@@ -71,7 +71,19 @@ type PolicyQuestion struct {
 	UpdatedAt time.Time
 }
 
+// PolicyIndexState is the one row (ID 1) that says which state of the knowledge base is current:
+// every change of documents or FAQs adds one to Generation in the same transaction, and each server
+// process compares it with the state its in-memory index (and the snapshot on its disk) was built
+// from. Epoch is random, made with the row, so that a snapshot of another database (a database that
+// was dropped and made again, another test) never passes for this one's.
+type PolicyIndexState struct {
+	ID         uint   `gorm:"primaryKey;autoIncrement:false"`
+	Epoch      string `gorm:"size:32;not null"`
+	Generation int64  `gorm:"not null"`
+	UpdatedAt  time.Time
+}
+
 // policyModels are migrated by Migrate (see migrate.go).
 func policyModels() []any {
-	return []any{&PolicyDoc{}, &PolicyPassage{}, &PolicyFAQ{}, &PolicyQuestion{}}
+	return []any{&PolicyDoc{}, &PolicyPassage{}, &PolicyFAQ{}, &PolicyQuestion{}, &PolicyIndexState{}}
 }

@@ -130,3 +130,40 @@ type StudyThresholds struct {
 	AccuracyYellow   int  `gorm:"not null"`
 	UpdatedAt        time.Time
 }
+
+// The study figures' daily summary (handlers/study/summary.go): a nightly job summarises each past day
+// of tasks once, so that the console's figures for a long period read a few rows per day instead of
+// every task and answer; days not summarised yet (today) are read from the tasks. Everything in it is
+// rebuildable from study_tasks, study_answers, questions and orgs.
+
+// StudyOrgDay is the tasks of one day of an org's subtree (the org and every org under it, by the
+// org of each task and the tree when summarised): a page about an org reads its row and its units'
+// rows, never the villages' under them.
+type StudyOrgDay struct {
+	OrgID     uint   `gorm:"primaryKey;autoIncrement:false"`
+	Day       string `gorm:"primaryKey;size:10"`
+	Published int64  `gorm:"not null"` // tasks
+	Completed int64  `gorm:"not null"`
+	Answered  int64  `gorm:"not null"` // answers
+	NRight    int64  `gorm:"not null"`
+}
+
+// StudyOrgDayTags is the answers to the tasks of one day of an org's subtree, by their questions' tag
+// list (questions.tags as it was when summarised).
+type StudyOrgDayTags struct {
+	OrgID    uint   `gorm:"primaryKey;autoIncrement:false"`
+	Day      string `gorm:"primaryKey;size:10"`
+	Tags     string `gorm:"primaryKey;size:512"`
+	Answered int64  `gorm:"not null"`
+	NRight   int64  `gorm:"not null"`
+}
+
+// StudySummaryDay is a day whose rows above are written (in the same transaction): the figures read
+// them for this day and the tasks for days without a row.
+type StudySummaryDay struct {
+	Day          string    `gorm:"primaryKey;size:10"`
+	Tasks        int64     `gorm:"not null"` // tasks summarised (0: none that day)
+	SummarisedAt time.Time `gorm:"not null"`
+}
+
+func studySummaryModels() []any { return []any{&StudyOrgDay{}, &StudyOrgDayTags{}, &StudySummaryDay{}} }

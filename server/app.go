@@ -77,6 +77,7 @@ type App struct {
 	reportParts
 	policyParts
 	policyConsoleParts
+	broadcastParts
 	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
@@ -119,7 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	})
 
 	a.roster = roster.New(a.db, log, a.now)
-	a.attend = attendance.New(a.db, log, a.now)
+	a.attend = attendance.New(attendance.Options{DB: a.db, Log: log, Now: a.now, Location: cfg.Location, MeetingCode: a.meetingCheckIn})
 	a.study = study.New(study.Options{DB: a.db, Redis: a.rdb.Client, Log: log, Now: a.now, Location: cfg.Location})
 	a.store = bot.NewStore(a.rdb.Client)
 	a.router = bot.NewRouter(bot.Options{
@@ -162,7 +163,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	// The parts wired in their own files (wire_*.go): each builds its services, registers its bot
 	// routes and daily jobs, and adds its console menu entries. Routes go in routes() by their *Routes.
-	for _, wire := range []func() error{a.wireMeetings, a.wireRequests, a.wireAttendance, a.wireAttendReports, a.wirePolicy, a.wirePolicyConsole} {
+	for _, wire := range []func() error{a.wireMeetings, a.wireRequests, a.wireAttendance, a.wireAttendReports, a.wirePolicy, a.wirePolicyConsole, a.wireBroadcast} {
 		if err = wire(); err != nil {
 			return nil, err
 		}
@@ -216,6 +217,7 @@ func (a *App) registerJobs() error {
 		{Name: "study.boards", At: "03:30", Run: func(ctx context.Context, day string) error {
 			return a.study.RebuildBoards(ctx, yearOf(day))
 		}},
+		{Name: "study.summary", At: study.SummaryAt, Run: a.study.SummariseDay}, // past days' figures, summarised once (study/summary.go)
 		// The evening reminder to those who have not finished today's task, at the rules' RemindAt.
 		{Name: "study.remind", At: study.DefaultRule().RemindAt, When: a.remind.FirstAt, Run: a.remind.RunDay},
 	} {
@@ -279,6 +281,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	schedDone := make(chan struct{})
 	go func() { defer close(schedDone); a.sched.Run(schedCtx) }()
 	defer func() { stopSched(); <-schedDone }()
+	bcastDone := make(chan struct{}) // the broadcast workers (wire_broadcast.go) stop with the scheduler
+	go func() { defer close(bcastDone); a.bcEng.Run(schedCtx) }()
+	defer func() { stopSched(); <-bcastDone }()
 	a.log.Info("yanzhen: listening", "addr", ln.Addr().String(), "database", models.Dialect(a.db), "redis_embedded", a.rdb.Embedded)
 	select {
 	case err := <-errc:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,4 +164,126 @@ func orgIDOf(b *testing.B, e *consoletest.Env, path string) string {
 		b.Fatalf("org %s: %v", path, err)
 	}
 	return fmt.Sprint(id)
+}
+
+// BenchmarkConsoleStudyYear measures the study progress pages for this year of the county of
+// seedCounty (2026-01-01 to 2026-11-20: 1.6 million tasks, their answers and ledger), first as they
+// are before the nightly summary has run (every figure from the tasks and answers), then after it
+// (past days from the daily summary, today from the tasks). Target: < 200 ms each. Run it on
+// PostgreSQL (seeding takes a few minutes):
+//
+//	YANZHEN_TEST_DATABASE_URL=postgres://… go test -run '^$' -bench ConsoleStudyYear -benchtime 5x ./server
+func BenchmarkConsoleStudyYear(b *testing.B) {
+	e := consoletest.New(b)
+	seedCounty(b, e)
+	seedStudyYear(b, e)
+	c := e.Login("big")
+	cookies := c.HTTP.Jar.Cookies(mustURL(e.URL))
+	h := e.App.Handler()
+	town := orgIDOf(b, e, "青神县/第07镇")
+	pages := []struct{ name, path string }{
+		{"study_year", "/console/study?period=year"},
+		{"api_study_progress_year", "/api/v1/study/progress?period=year"},
+		{"study_export_year", "/console/study/export.xlsx?period=year"},
+		{"study_town_year", "/console/study?period=year&org=" + town},
+		{"study_month", "/console/study?period=month"},
+		{"study_today", "/console/study"},
+		{"study_members_year", "/console/study/members?period=year"},
+	}
+	run := func(stage string) {
+		for _, p := range pages {
+			b.Run(stage+"/"+p.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					req := httptest.NewRequest(http.MethodGet, p.path, nil)
+					for _, ck := range cookies {
+						req.AddCookie(ck)
+					}
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s: %d %s", p.path, w.Code, w.Body.String()[:min(300, w.Body.Len())])
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+			})
+		}
+	}
+	run("live")
+	start := time.Now()
+	if err := e.App.Study().SummariseDay(context.Background(), e.App.Study().Today()); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("study: the first summary (every past day of the year) took %s", time.Since(start).Round(time.Millisecond))
+	if err := e.App.DB().Exec("ANALYZE").Error; err != nil {
+		b.Fatal(err)
+	}
+	run("summary")
+}
+
+// seedStudyYear gives the county of seedCounty a year of study up to today (the clock is 2026-11-20):
+// a task per member and day, about 70 % completed, each completed one with 5 answers to the bank's
+// questions (so accuracy by tag has the bank's tag lists to group), its points and minutes in the
+// ledger, and everyone's totals. It writes with INSERT … SELECT, in SQL, as a row-by-row insert of
+// 10 million rows would take far longer than the benchmark.
+func seedStudyYear(b *testing.B, e *consoletest.Env) {
+	b.Helper()
+	db := e.App.DB()
+	start := time.Now()
+	var qs []uint
+	if err := db.Model(&models.Question{}).Where("active = ?", true).Order("id").Pluck("id", &qs).Error; err != nil || len(qs) < 5 {
+		b.Fatalf("questions: %v %v", qs, err)
+	}
+	today := e.Clock.Now().In(e.App.Config().Location)
+	var days []string
+	for d := time.Date(today.Year(), 1, 1, 0, 0, 0, 0, time.UTC); d.Format("2006-01-02") <= today.Format("2006-01-02"); d = d.AddDate(0, 0, 1) {
+		days = append(days, fmt.Sprintf("('%s', %d)", d.Format("2006-01-02"), len(days)+1))
+	}
+	var slots []string
+	for i, q := range qs {
+		slots = append(slots, fmt.Sprintf("(%d, %d)", i, q))
+	}
+	exec := func(what, sql string, args ...any) {
+		b.Helper()
+		t := time.Now()
+		res := db.Exec(sql, args...)
+		if res.Error != nil {
+			b.Fatalf("seed %s: %v", what, res.Error)
+		}
+		b.Logf("study year: %d %s in %s", res.RowsAffected, what, time.Since(t).Round(time.Millisecond))
+	}
+	// Done when (member + day) % 10 < 7; then 3 to 5 right answers of 5.
+	exec("tasks", `WITH d(day, n) AS (VALUES `+strings.Join(days, ", ")+`)
+		INSERT INTO study_tasks (member_id, day, org_id, items, total, next, answered, right_answers, points, bonus, completed_at, created_at, updated_at)
+		SELECT m.id, d.day, m.org_id, '[]', 5,
+			CASE WHEN (m.id + d.n) % 10 < 7 THEN 5 ELSE 0 END, CASE WHEN (m.id + d.n) % 10 < 7 THEN 5 ELSE 0 END,
+			CASE WHEN (m.id + d.n) % 10 < 7 THEN 3 + (m.id + d.n) % 3 ELSE 0 END, CASE WHEN (m.id + d.n) % 10 < 7 THEN 8 ELSE 0 END, 0,
+			CASE WHEN (m.id + d.n) % 10 < 7 THEN CURRENT_TIMESTAMP END, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+		FROM members m CROSS JOIN d WHERE m.phone LIKE '139%'`)
+	// The k-th answer (k = 0…4) of task t is to question slot (5t + k) mod len(qs), right for the
+	// first right_answers of them.
+	exec("answers", `WITH q(slot, id) AS (VALUES `+strings.Join(slots, ", ")+`), k(k) AS (VALUES (0), (1), (2), (3), (4))
+		INSERT INTO study_answers (task_id, question_id, member_id, given, correct, review, at)
+		SELECT t.id, q.id, t.member_id, 'A', k.k < t.right_answers, false, CURRENT_TIMESTAMP
+		FROM study_tasks t CROSS JOIN k JOIN q ON q.slot = (5 * t.id + k.k) % ?
+		WHERE t.completed_at IS NOT NULL`, len(qs))
+	exec("ledger entries", `INSERT INTO ledger_entries (member_id, kind, source, amount, day, year, created_at)
+		SELECT t.member_id, k.kind, 'task:' || t.id, k.amount, t.day, ?, CURRENT_TIMESTAMP
+		FROM study_tasks t CROSS JOIN (SELECT 'points' AS kind, 8 AS amount UNION ALL SELECT 'minutes', 15) k
+		WHERE t.completed_at IS NOT NULL`, today.Year())
+	var members []models.Member
+	if err := db.Select("id").Where("phone LIKE '139%'").Order("id").Find(&members).Error; err != nil {
+		b.Fatal(err)
+	}
+	stats := make([]models.StudyStats, len(members))
+	for i, m := range members {
+		stats[i] = models.StudyStats{MemberID: m.ID, Streak: i % 9, BestStreak: 30, LastDay: today.Format("2006-01-02"), Points: 2000,
+			Year: today.Year(), YearPoints: 1800, YearMinutes: 15 * 220}
+	}
+	if err := db.Omit(clause.Associations).CreateInBatches(stats, 2000).Error; err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Exec("ANALYZE").Error; err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("study year: seeded in %s", time.Since(start).Round(time.Second))
 }

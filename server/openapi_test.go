@@ -213,6 +213,7 @@ func pathIDs(t *testing.T, e *consoletest.Env) map[string]string {
 	ids["/api/v1/questions/{id}:id"] = one("questions", "1 = 1")
 	ids["/api/v1/accounts/{id}:id"] = one("accounts", "username = 'guogou'")
 	ids["/api/v1/audit/{id}:id"] = "1"
+	ids["/api/v1/broadcasts/{id}:id"] = countyBroadcast(t, e) // scope_matrix_test.go
 	return ids
 }
 

@@ -401,16 +401,328 @@ func TestScopeMatrix(t *testing.T) {
 			api("GET", "/api/v1/study/members?org=:id", org, nil, false)),
 
 		// attendance: places, duty rules, check-ins (wire_attendance.go)
+		// the outside org's place and the outside member's check-in of today never show, an outside org
+		// is refused as a filter, and nothing outside is made or changed (attendance_matrix_test.go)
+		"GET /console/attendance/checkins": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			attendOutside(t, e, o)
+			studyChecks(page("/console/attendance/checkins?per_page=500"), page("/console/attendance/checkins?flagged=1"),
+				getOut("/console/attendance/checkins?org=:id", org))(t, c, tok, o)
+		},
+		"GET /console/attendance/places": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			attendOutside(t, e, o)
+			studyChecks(page("/console/attendance/places"), getOut("/console/attendance/places?org=:id", org))(t, c, tok, o)
+		},
+		"GET /console/attendance/places/new": page("/console/attendance/places/new"),
+		"POST /console/attendance/places": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/attendance/places", url.Values{"org_id": {o.org}, "name": {"越界地点"}, "lat": {"29.9"}, "lng": {"103.3"}, "radius": {"300"}})
+			denied(t, "POST /console/attendance/places", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"GET /console/attendance/places/import": page("/console/attendance/places/import"),
+		"POST /console/attendance/places/import": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			var path string
+			e.App.DB().Table("orgs").Where("id = ?", o.org).Select("path").Row().Scan(&path)
+			csv := []byte("组织,名称,纬度,经度,半径米\n" + path + ",越界地点,29.9,103.3,300\n")
+			res, body := c.PostFile("/console/attendance/places/import", nil, "file", "places.csv", csv)
+			if res.StatusCode >= 500 || !strings.Contains(body, "不在你的管理范围内") {
+				t.Errorf("places import outside the scope as %s: %d\n%.400s", o.user, res.StatusCode, body)
+			}
+			attendOutsideUnchanged(t, e, o)
+		},
+		"GET /console/attendance/places/import/template.csv": page("/console/attendance/places/import/template.csv"),
+		"GET /console/attendance/places/:id": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			id, _, _ := attendOutside(t, e, o)
+			getOut("/console/attendance/places/"+id, none)(t, c, tok, o)
+		},
+		"POST /console/attendance/places/:id": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			id, _, _ := attendOutside(t, e, o)
+			res, body := c.PostForm("/console/attendance/places/"+id, url.Values{"name": {"改掉"}, "lat": {"29.9"}, "lng": {"103.3"}, "radius": {"3000"}})
+			denied(t, "POST /console/attendance/places/:id", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"POST /console/attendance/places/:id/deactivate": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			id, _, _ := attendOutside(t, e, o)
+			res, body := c.PostForm("/console/attendance/places/"+id+"/deactivate", nil)
+			denied(t, "POST /console/attendance/places/:id/deactivate", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"POST /console/attendance/places/:id/activate": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			id, _, _ := attendOutside(t, e, o)
+			res, body := c.PostForm("/console/attendance/places/"+id+"/activate", nil)
+			denied(t, "POST /console/attendance/places/:id/activate", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"GET /console/attendance/rules": studyChecks(page("/console/attendance/rules"), getOut("/console/attendance/rules?org=:id", org)),
+		"POST /console/attendance/rules": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/attendance/rules", url.Values{"org_id": {o.org}, "work_days": {"1", "2"}, "on_duty": {"08:00"},
+				"off_duty": {"18:00"}, "late_grace": {"77"}, "early_grace": {"5"}})
+			denied(t, "POST /console/attendance/rules", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"GET /console/attendance/holidays": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			attendOutside(t, e, o)
+			res, body := c.Get("/console/attendance/holidays")
+			noLeak(t, "GET /console/attendance/holidays", res.StatusCode, body, o)
+			attendNoOtherCounty(t, "GET /console/attendance/holidays", body)
+			getOut("/console/attendance/holidays?org=:id", org)(t, c, tok, o)
+		},
+		"POST /console/attendance/holidays": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/attendance/holidays", url.Values{"org_id": {attendCountyOf(t, e, o)}, "day": {"2026-12-25"}, "name": {"越界节日"}})
+			denied(t, "POST /console/attendance/holidays", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"POST /console/attendance/holidays/:id/delete": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			_, id, _ := attendOutside(t, e, o)
+			res, body := c.PostForm("/console/attendance/holidays/"+id+"/delete", nil)
+			denied(t, "POST /console/attendance/holidays/:id/delete", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"POST /console/attendance/seasons": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/attendance/seasons", url.Values{"org_id": {attendCountyOf(t, e, o)}, "season_name": {"越界农忙"},
+				"start_day": {"2027-05-01"}, "end_day": {"2027-05-20"}, "days": {"10"}})
+			denied(t, "POST /console/attendance/seasons", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"POST /console/attendance/seasons/:id/delete": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			_, _, id := attendOutside(t, e, o)
+			res, body := c.PostForm("/console/attendance/seasons/"+id+"/delete", nil)
+			denied(t, "POST /console/attendance/seasons/:id/delete", res.StatusCode, body)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"GET /api/v1/attendance/places": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			attendOutside(t, e, o)
+			studyChecks(api("GET", "/api/v1/attendance/places", nil, nil, true), api("GET", "/api/v1/attendance/places?org=:id", org, nil, false))(t, c, tok, o)
+		},
+		"POST /api/v1/attendance/places": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			api("POST", "/api/v1/attendance/places", nil, func(o outsider) any {
+				return map[string]any{"org_id": atoi(o.org), "name": "越界地点", "lat": 29.9, "lng": 103.3}
+			}, false)(t, c, tok, o)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"PATCH /api/v1/attendance/places/:id": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			id, _, _ := attendOutside(t, e, o)
+			api("PATCH", "/api/v1/attendance/places/"+id, nil, func(o outsider) any { return map[string]any{"active": false, "radius": 3000} }, false)(t, c, tok, o)
+			attendOutsideUnchanged(t, e, o)
+		},
+		"GET /api/v1/attendance/checkins": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			attendOutside(t, e, o)
+			studyChecks(api("GET", "/api/v1/attendance/checkins?per_page=500", nil, nil, true),
+				api("GET", "/api/v1/attendance/checkins?org=:id", org, nil, false))(t, c, tok, o)
+		},
+		"GET /api/v1/attendance/rules":       studyChecks(api("GET", "/api/v1/attendance/rules", nil, nil, true), api("GET", "/api/v1/attendance/rules?org=:id", org, nil, false)),
+		"POST /api/v1/mp/attendance/checkin": nil, // mini-program member API: his own check-ins only; see handlers/attendance tests
+		"GET /api/v1/mp/attendance/today":    nil, // mini-program member API: his own places and records; see handlers/attendance tests
 
 		// meetings (wire_meeting.go)
+		// the lists, overdue table and forms show nothing of a meeting set in the outside org (named
+		// after it, with the outside member expected); its pages and files are not found; nothing of it
+		// changes, and no meeting is made for an outside org
+		"GET /console/meetings": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			outsideMeeting(t, e, o)
+			studyChecks(page("/console/meetings?per_page=500"), getOut("/console/meetings?org=:id", org))(t, c, tok, o)
+		},
+		"GET /console/meetings/new":     studyChecks(page("/console/meetings/new"), getOut("/console/meetings/new?org=:id", org)),
+		"GET /console/meetings/overdue": page("/console/meetings/overdue?all=1"),
+		"POST /console/meetings": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/meetings", url.Values{"org_id": {o.org}, "type": {models.MeetingCommittee}, "title": {"越界会议"},
+				"place": {"x"}, "date": {e.Clock.Now().AddDate(0, 0, 2).Format("2006-01-02")}, "start": {"09:00"}, "end": {"10:00"}})
+			denied(t, "POST /console/meetings", res.StatusCode, body)
+			outsideMeetingUnchanged(t, e, o)
+			unchanged(t, o)
+		},
+		"GET /console/meetings/:id": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			id, fid := outsideMeeting(t, e, o)
+			for _, p := range []string{"", "/screen", "/export.xlsx", "/files/" + fid} {
+				getOut("/console/meetings/"+id+p, none)(t, c, tok, o)
+			}
+		},
+		"GET /console/meetings/:id/screen":      nil, // checked with GET /console/meetings/:id
+		"GET /console/meetings/:id/export.xlsx": nil, // idem
+		"GET /console/meetings/:id/files/:fid":  nil, // idem
+		"POST /console/meetings/:id/attendance": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			id, _ := outsideMeeting(t, e, o)
+			res, body := c.PostForm("/console/meetings/"+id+"/attendance", url.Values{"member_id": {o.member}, "status": {models.MeetingExcused}, "note": {"越界"}})
+			denied(t, "POST /console/meetings/:id/attendance", res.StatusCode, body)
+			outsideMeetingUnchanged(t, e, o)
+			unchanged(t, o)
+		},
+		"POST /console/meetings/:id/files": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			id, _ := outsideMeeting(t, e, o)
+			res, body := c.PostFile("/console/meetings/"+id+"/files", nil, "file", "越界.pdf", []byte("%PDF-1.4\n%%EOF\n"))
+			denied(t, "POST /console/meetings/:id/files", res.StatusCode, body)
+			outsideMeetingUnchanged(t, e, o)
+			unchanged(t, o)
+		},
+		"GET /api/v1/meetings": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			outsideMeeting(t, e, o)
+			studyChecks(api("GET", "/api/v1/meetings?per_page=500", nil, nil, true), api("GET", "/api/v1/meetings?org=:id", org, nil, false))(t, c, tok, o)
+		},
+		"POST /api/v1/meetings": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			start := e.Clock.Now().AddDate(0, 0, 2)
+			status, body := e.API(tok, "POST", "/api/v1/meetings", map[string]any{"org_id": atoi(o.org), "type": models.MeetingCommittee,
+				"title": "越界会议", "place": "x", "start_at": start, "end_at": start.Add(3600e9)}, nil)
+			denied(t, "POST /api/v1/meetings", status, body)
+			outsideMeetingUnchanged(t, e, o)
+			unchanged(t, o)
+		},
+		"GET /api/v1/meetings/:id": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			id, _ := outsideMeeting(t, e, o)
+			api("GET", "/api/v1/meetings/"+id, nil, nil, false)(t, c, tok, o)
+		},
+		"GET /api/v1/mp/meetings":              nil, // mini-program member API: his own meetings only; see handlers/meetings tests
+		"POST /api/v1/mp/meetings/:id/checkin": nil, // mini-program member API: only meetings he is expected at; see handlers/meetings tests
 
 		// leave, make-up and off-site requests (wire_requests.go)
+		// the outside member's pending request never shows in a list, its page and both decisions are
+		// refused and it stays pending; an outside org as filter is refused; only a county's own
+		// administrators set its quota (requests_matrix_test.go)
+		"GET /console/requests": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			requestOutside(t, e, o)
+			studyChecks(page("/console/requests?per_page=500"), page("/console/requests?state=pending"), getOut("/console/requests?org=:id", org))(t, c, tok, o)
+		},
+		"GET /console/requests/:id": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			getOut("/console/requests/"+requestOutside(t, e, o), none)(t, c, tok, o)
+		},
+		"POST /console/requests/:id/approve": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			postOut("/console/requests/"+requestOutside(t, e, o)+"/approve", none, func(outsider) url.Values { return url.Values{"note": {"越界"}} })(t, c, tok, o)
+			requestOutsideUnchanged(t, e, o)
+		},
+		"POST /console/requests/:id/reject": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			postOut("/console/requests/"+requestOutside(t, e, o)+"/reject", none, func(outsider) url.Values { return url.Values{"note": {"越界"}} })(t, c, tok, o)
+			requestOutsideUnchanged(t, e, o)
+		},
+		"GET /console/requests/quota": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			studyChecks(page("/console/requests/quota"), page("/console/requests/quota?org="+outsideCounty(t, e, o)), getOut("/console/requests/quota?org=:id", org))(t, c, tok, o)
+		},
+		"POST /console/requests/quota": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			county := outsideCounty(t, e, o)
+			res, body := c.PostForm("/console/requests/quota", url.Values{"org_id": {county}, "leave_days": {"99"}, "makeup_per_month": {"3"}})
+			// another county's (404), or his own county's as a town's or a village's viewer (403)
+			denied(t, "POST /console/requests/quota", res.StatusCode, body)
+			requestOutsideUnchanged(t, e, o)
+		},
+		"GET /api/v1/attendance/requests": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			requestOutside(t, e, o)
+			studyChecks(api("GET", "/api/v1/attendance/requests?per_page=500", nil, nil, true),
+				api("GET", "/api/v1/attendance/requests?org=:id", org, nil, false))(t, c, tok, o)
+		},
+		"POST /api/v1/attendance/requests/:id/approve": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			api("POST", "/api/v1/attendance/requests/"+requestOutside(t, e, o)+"/approve", nil, func(outsider) any { return map[string]string{"note": "越界"} }, false)(t, c, tok, o)
+			requestOutsideUnchanged(t, e, o)
+		},
+		"POST /api/v1/attendance/requests/:id/reject": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			api("POST", "/api/v1/attendance/requests/"+requestOutside(t, e, o)+"/reject", nil, func(outsider) any { return map[string]string{"note": "越界"} }, false)(t, c, tok, o)
+			requestOutsideUnchanged(t, e, o)
+		},
 
 		// attendance reports and the public board (wire_attendreports.go)
+		// the report, its export and a member's days show nothing outside (the outside member has days
+		// there), and an outside org, member or county is refused; the settings are a county
+		// administrator's; the board shows the viewer's county only, never a person (attendanceBoardCheck)
+		"GET /console/attendance/report": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			outsideAttendance(t, e, o)
+			studyChecks(page("/console/attendance/report?period=month"), page("/console/attendance/report?period=month&view=members&per_page=500"),
+				getOut("/console/attendance/report?org=:id", org))(t, c, tok, o)
+		},
+		"GET /console/attendance/report/export.xlsx": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			outsideAttendance(t, e, o)
+			studyChecks(page("/console/attendance/report/export.xlsx?period=month"), getOut("/console/attendance/report/export.xlsx?org=:id", org))(t, c, tok, o)
+		},
+		"GET /console/attendance/report/members/:id": getOut("/console/attendance/report/members/:id?period=month", member),
+		"GET /console/attendance/report/settings":    studyChecks(adminPage("/console/attendance/report/settings"), getOut("/console/attendance/report/settings?org=:id", org)),
+		"POST /console/attendance/report/settings": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/attendance/report/settings", url.Values{"org_id": {o.org}, "green": {"51"}, "yellow": {"11"}, "board_public": {"1"}})
+			denied(t, "POST /console/attendance/report/settings", res.StatusCode, body)
+			var n int64
+			e.App.DB().Table("attendance_thresholds").Where("green = ?", 51).Count(&n)
+			if n > 0 {
+				t.Errorf("POST /console/attendance/report/settings as %s changed a county outside his scope", o.user)
+			}
+			unchanged(t, o)
+		},
+		"GET /console/attendance/board": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			attendanceBoardCheck(t, e, o, func(path string) (int, string) {
+				res, body := c.Get(path)
+				return res.StatusCode, body
+			})
+		},
+		"GET /api/v1/attendance/report": func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+			outsideAttendance(t, e, o)
+			studyChecks(api("GET", "/api/v1/attendance/report?period=month&members=1", nil, nil, true),
+				api("GET", "/api/v1/attendance/report?org=:id", org, nil, false))(t, c, tok, o)
+		},
+		"GET /api/v1/attendance/board": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			attendanceBoardCheck(t, e, o, func(path string) (int, string) {
+				return e.API(tok, "GET", "/api/v1"+strings.TrimPrefix(path, "/console"), nil, nil)
+			})
+		},
+		"GET /api/v1/mp/attendance/board": nil, // mini-program member API: his own county's board only; see handlers/attendance/reports tests
 
 		// policy Q&A (wire_policy.go)
 
 		// policy console: documents, FAQ, inbox (wire_policy_console.go)
+
+		// broadcasts (wire_broadcast.go): one to the outside org never shows and cannot be changed; one
+		// that reached both sides shows only the viewer's people (see outsideBroadcasts)
+		"GET /console/broadcasts": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			outsideBroadcasts(t, e.Env, o)
+			res, body := c.Get("/console/broadcasts?per_page=500")
+			noLeak(t, "GET /console/broadcasts", res.StatusCode, body, o)
+		},
+		"GET /console/broadcasts/new": adminPage("/console/broadcasts/new"),
+		"POST /console/broadcasts": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			res, body := c.PostForm("/console/broadcasts", url.Values{"org_id": {o.org}, "text": {"越界群发"}})
+			denied(t, "POST /console/broadcasts", res.StatusCode, body)
+			noBroadcast(t, e.Env, o, "越界群发")
+		},
+		"GET /console/broadcasts/:id": func(t *testing.T, c *consoletest.Client, _ string, o outsider) {
+			out, shared := outsideBroadcasts(t, e.Env, o)
+			getOut("/console/broadcasts/:id", func(outsider) string { return out })(t, c, "", o)
+			for _, f := range []string{"", "?status=failed"} {
+				res, body := c.Get("/console/broadcasts/" + shared + f)
+				noLeak(t, "GET /console/broadcasts/shared"+f, res.StatusCode, body, o)
+			}
+		},
+		"POST /console/broadcasts/:id/pause":   broadcastChange(e.Env, "/console/broadcasts/:id/pause"),
+		"POST /console/broadcasts/:id/resume":  broadcastChange(e.Env, "/console/broadcasts/:id/resume"),
+		"POST /console/broadcasts/:id/cancel":  broadcastChange(e.Env, "/console/broadcasts/:id/cancel"),
+		"POST /console/broadcasts/:id/approve": broadcastChange(e.Env, "/console/broadcasts/:id/approve"),
+		"GET /api/v1/broadcasts": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			outsideBroadcasts(t, e.Env, o)
+			api("GET", "/api/v1/broadcasts?per_page=500", nil, nil, true)(t, nil, tok, o)
+		},
+		"POST /api/v1/broadcasts": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			api("POST", "/api/v1/broadcasts", nil, func(o outsider) any { return map[string]any{"org_ids": []int{atoi(o.org)}, "text": "越界群发"} }, false)(t, nil, tok, o)
+			noBroadcast(t, e.Env, o, "越界群发")
+		},
+		"GET /api/v1/broadcasts/:id": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
+			out, shared := outsideBroadcasts(t, e.Env, o)
+			api("GET", "/api/v1/broadcasts/:id", func(outsider) string { return out }, nil, false)(t, nil, tok, o)
+			api("GET", "/api/v1/broadcasts/"+shared, nil, nil, true)(t, nil, tok, o)
+		},
+		"POST /api/v1/broadcasts/:id/pause":   broadcastChange(e.Env, "/api/v1/broadcasts/:id/pause"),
+		"POST /api/v1/broadcasts/:id/resume":  broadcastChange(e.Env, "/api/v1/broadcasts/:id/resume"),
+		"POST /api/v1/broadcasts/:id/cancel":  broadcastChange(e.Env, "/api/v1/broadcasts/:id/cancel"),
+		"POST /api/v1/broadcasts/:id/approve": broadcastChange(e.Env, "/api/v1/broadcasts/:id/approve"),
+		"GET /console/policy":                      policyList(e, "/console/policy", noLeak, denied),
+		"GET /console/policy/questions/:id":        policyGetOut(e, denied),
+		"POST /console/policy/questions/:id/reply": policyAnswerOut(e, "/console/policy/questions/:id/reply", denied),
+		"POST /console/policy/questions/:id/faq":   policyAnswerOut(e, "/console/policy/questions/:id/faq", denied),
+		"GET /console/policy/faqs":                 page("/console/policy/faqs?per_page=500"),
+		"GET /console/policy/faqs/new":             adminPage("/console/policy/faqs/new"),
+		"POST /console/policy/faqs":                policyChange(e, "POST", "/console/policy/faqs"),
+		"GET /console/policy/faqs/:id":             page("/console/policy/faqs/" + policyFAQ(t, e)),
+		"POST /console/policy/faqs/:id":            policyChange(e, "POST", "/console/policy/faqs/:id"),
+		"POST /console/policy/faqs/:id/retire":     policyChange(e, "POST", "/console/policy/faqs/:id/retire"),
+		"POST /console/policy/faqs/:id/restore":    policyChange(e, "POST", "/console/policy/faqs/:id/restore"),
+		"GET /console/policy/docs":                 page("/console/policy/docs"),
+		"POST /console/policy/docs":                policyChange(e, "POST", "/console/policy/docs"),
+		"GET /console/policy/docs/:id":             page("/console/policy/docs/" + policyDoc(t, e)),
+		"GET /api/v1/policy/questions":             policyList(e, "/api/v1/policy/questions", noLeak, denied),
+		"POST /api/v1/policy/questions/:id/reply":  policyAnswerOut(e, "/api/v1/policy/questions/:id/reply", denied),
+		"GET /api/v1/policy/faqs":                  api("GET", "/api/v1/policy/faqs?per_page=500", nil, nil, true),
+		"POST /api/v1/policy/faqs":                 policyChange(e, "POST", "/api/v1/policy/faqs"),
+		"PATCH /api/v1/policy/faqs/:id":            policyChange(e, "PATCH", "/api/v1/policy/faqs/:id"),
 	}
 	// Moving one's own member out of the scope.
 	moveOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
@@ -496,4 +808,181 @@ func outsideExam(t *testing.T, e *matrixEnv, o outsider) {
 	if err := e.App.DB().Omit("Org").Where("org_id = ? AND title = ?", ex.OrgID, ex.Title).FirstOrCreate(&ex).Error; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// outsideAttendance gives the outside member a day of attendance in the outside org (once), so that
+// the reports' leak checks have something to find.
+func outsideAttendance(t *testing.T, e *matrixEnv, o outsider) {
+	t.Helper()
+	var path string
+	e.App.DB().Table("orgs").Where("id = ?", o.org).Select("path").Row().Scan(&path)
+	d := models.AttendanceDay{MemberID: uint(atoi(o.member)), Day: e.Clock.Now().AddDate(0, 0, -1).Format("2006-01-02"),
+		OrgID: uint(atoi(o.org)), OrgPath: path, Role: "党员", Status: models.DayAbsent, UpdatedAt: e.Clock.Now()}
+	if err := e.App.DB().Where("member_id = ? AND day = ?", d.MemberID, d.Day).FirstOrCreate(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// attendanceBoardCheck: with both counties' boards public, a viewer's board (console page or API, by
+// get) shows his own county only: the other county's village never shows, nor any person, and asking
+// for the other county is refused. (The other villages of his own county show on purpose: that is
+// the board.)
+func attendanceBoardCheck(t *testing.T, e *matrixEnv, o outsider, get func(path string) (int, string)) {
+	t.Helper()
+	outsideAttendance(t, e, o)
+	for _, county := range []string{"洪雅县", "青神县"} {
+		var id uint
+		e.App.DB().Table("orgs").Where("path = ?", county).Select("id").Row().Scan(&id)
+		row := models.AttendanceThresholds{OrgID: id, Green: 95, Yellow: 85, BoardPublic: true}
+		if err := e.App.DB().Omit("Org").Where("org_id = ?", id).FirstOrCreate(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, body := get("/console/attendance/board?period=month")
+	if status != http.StatusOK {
+		t.Errorf("GET board as %s: %d\n%.300s", o.user, status, body)
+	}
+	for _, s := range []string{"中岩村", o.name, o.secret} {
+		if strings.Contains(body, s) {
+			t.Errorf("the board of %s shows %q", o.user, s)
+		}
+	}
+	var qs string
+	e.App.DB().Table("orgs").Where("path = ?", "青神县").Select("id").Row().Scan(&qs)
+	status, body = get("/console/attendance/board?county=" + qs)
+	if status != http.StatusForbidden && status != http.StatusNotFound {
+		t.Errorf("the other county's board as %s: %d, want 403 or 404\n%.300s", o.user, status, body)
+	}
+}
+
+// outsideMeeting puts a meeting named after the outside org in it (once), with the outside member
+// expected and one attachment, for the meetings' leak and change checks. It returns the meeting's and
+// the file's ids.
+func outsideMeeting(t *testing.T, e *matrixEnv, o outsider) (string, string) {
+	t.Helper()
+	start := e.Clock.Now().AddDate(0, 0, 1).UTC()
+	m := models.Meeting{OrgID: uint(atoi(o.org)), Type: models.MeetingCommittee, Title: o.orgName + "支委会", Place: "会议室",
+		StartAt: start, EndAt: start.Add(3600e9), Code: "999999", CreatedBy: "x"}
+	if err := e.App.DB().Where("org_id = ? AND title = ?", m.OrgID, m.Title).FirstOrCreate(&m).Error; err != nil {
+		t.Fatal(err)
+	}
+	a := models.MeetingAttendee{MeetingID: m.ID, MemberID: uint(atoi(o.member)), Status: models.MeetingExpected}
+	if err := e.App.DB().Where("meeting_id = ? AND member_id = ?", a.MeetingID, a.MemberID).FirstOrCreate(&a).Error; err != nil {
+		t.Fatal(err)
+	}
+	f := models.MeetingFile{MeetingID: m.ID, Kind: models.MeetingFileDocument, Name: "记录.pdf", ContentType: "application/pdf",
+		Size: 4, Data: []byte("%PDF"), UploadedBy: "x"}
+	if err := e.App.DB().Where("meeting_id = ?", m.ID).FirstOrCreate(&f).Error; err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(m.ID), fmt.Sprint(f.ID)
+}
+
+// outsideMeetingUnchanged: the outside meeting's attendance and files are as outsideMeeting made
+// them, and no meeting was made for the outside org.
+func outsideMeetingUnchanged(t *testing.T, e *matrixEnv, o outsider) {
+	t.Helper()
+	id, _ := outsideMeeting(t, e, o)
+	var a models.MeetingAttendee
+	e.App.DB().Where("meeting_id = ?", id).Take(&a)
+	var files, made int64
+	e.App.DB().Model(&models.MeetingFile{}).Where("meeting_id = ?", id).Count(&files)
+	e.App.DB().Model(&models.Meeting{}).Where("title = ?", "越界会议").Count(&made)
+	if a.Status != models.MeetingExpected || a.Note != "" || files != 1 || made != 0 {
+		t.Errorf("the outside meeting changed as %s: attendee %+v, %d files, %d meetings made", o.user, a, files, made)
+	}
+}
+
+// outsideBroadcasts makes (once per viewer) a pending broadcast to the org outside his scope, named
+// after it (out), and one that reached both his member and the outside member (shared), with the
+// outside member failed for a reason naming his org; it returns their ids.
+func outsideBroadcasts(t *testing.T, e *consoletest.Env, o outsider) (out, shared string) {
+	t.Helper()
+	db := e.App.DB()
+	text := o.orgName + "的群发"
+	var b models.Broadcast
+	if db.Where("text = ?", text).Take(&b).Error == nil {
+		var sb models.Broadcast
+		db.Where("text = ?", "共同群发-"+o.user).Take(&sb)
+		return fmt.Sprint(b.ID), fmt.Sprint(sb.ID)
+	}
+	var outOrg, ownOrg models.Org
+	db.Take(&outOrg, o.org)
+	var own models.Member
+	db.Preload("Org").Take(&own, o.own)
+	ownOrg = own.Org
+	now := e.Clock.Now().UTC()
+	b = models.Broadcast{Kind: models.BroadcastNotice, Text: text, OrgPath: outOrg.Path, Status: models.BroadcastPending, NeedsApproval: true,
+		SendAt: now, CreatedBy: "x", Orgs: []models.BroadcastOrg{{OrgID: outOrg.ID, Path: outOrg.Path}}}
+	if err := db.Omit("Orgs.Org").Create(&b).Error; err != nil {
+		t.Fatal(err)
+	}
+	sb := models.Broadcast{Kind: models.BroadcastNotice, Text: "共同群发-" + o.user, Status: models.BroadcastPaused, SendAt: now, CreatedBy: "x",
+		Orgs: []models.BroadcastOrg{{OrgID: outOrg.ID, Path: outOrg.Path}, {OrgID: ownOrg.ID, Path: ownOrg.Path}}}
+	if err := db.Omit("Orgs.Org").Create(&sb).Error; err != nil {
+		t.Fatal(err)
+	}
+	var outMember models.Member
+	db.Take(&outMember, o.member)
+	for _, d := range []models.Delivery{
+		{BroadcastID: sb.ID, MemberID: own.ID, OrgID: own.OrgID, OpenID: "o1", Status: models.DeliverySent},
+		{BroadcastID: sb.ID, MemberID: outMember.ID, OrgID: outMember.OrgID, OpenID: "o2", Status: models.DeliveryFailed, Reason: o.secret},
+	} {
+		if err := db.Create(&d).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fmt.Sprint(b.ID), fmt.Sprint(sb.ID)
+}
+
+// noBroadcast fails when a broadcast with this text exists.
+func noBroadcast(t *testing.T, e *consoletest.Env, o outsider, text string) {
+	t.Helper()
+	var n int64
+	e.App.DB().Model(&models.Broadcast{}).Where("text = ?", text).Count(&n)
+	if n > 0 {
+		t.Errorf("%s made a broadcast to an org outside his scope", o.user)
+	}
+}
+
+// broadcastChange tries a change (pause, resume, cancel, approve) of both outside broadcasts: refused
+// (403 or 404), and both stay as they were.
+func broadcastChange(e *consoletest.Env, path string) func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+	return func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+		t.Helper()
+		out, shared := outsideBroadcasts(t, e, o)
+		for _, id := range []string{out, shared} {
+			p := strings.Replace(path, ":id", id, 1)
+			var status int
+			var body string
+			if strings.HasPrefix(p, "/api/") {
+				status, body = e.API(tok, http.MethodPost, p, nil, nil)
+			} else {
+				res, b := c.PostForm(p, nil)
+				status, body = res.StatusCode, b
+			}
+			if status != http.StatusForbidden && status != http.StatusNotFound {
+				t.Errorf("POST %s as %s: %d, want 403 or 404\n%.300s", p, o.user, status, body)
+			}
+		}
+		var bs []models.Broadcast
+		e.App.DB().Where("id IN ?", []string{out, shared}).Order("id").Find(&bs)
+		if len(bs) != 2 || bs[0].Status != models.BroadcastPending || bs[1].Status != models.BroadcastPaused {
+			t.Errorf("POST %s as %s changed a broadcast outside his scope: %+v", path, o.user, bs)
+		}
+	}
+}
+
+// countyBroadcast records a notice to the demo county as its administrator (through the API) and
+// returns its id.
+func countyBroadcast(t *testing.T, e *consoletest.Env) string {
+	t.Helper()
+	var b struct {
+		ID uint `json:"id"`
+	}
+	if st, body := e.API(e.Token(consoletest.County), http.MethodPost, "/api/v1/broadcasts",
+		map[string]any{"org_paths": []string{"洪雅县"}, "text": "请各支部周五前报送材料。"}, &b); st != http.StatusCreated {
+		t.Fatalf("a broadcast: %d %s", st, body)
+	}
+	return fmt.Sprint(b.ID)
 }

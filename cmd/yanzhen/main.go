@@ -44,7 +44,12 @@ commands:
   sim [--url URL] [--safe|--compat] [--user OPENID] [--fake URL]
                                    chat with a running server as a WeChat user
   import roster FILE               import members from CSV or XLSX; prints bind codes as CSV
+  eval policy FILE.jsonl [--corpus DIR]
+                                   run the policy Q&A over a question file: accuracy and latency
   migrate                          apply database migrations and exit
+  broadcast notice --org PATH [--org PATH…] [--role ROLE…] --text TEXT [--link URL] [--at TIME] [--approval]
+                                   record a notice; a running server sends it (prints "broadcast ID")
+  broadcast status ID              how a broadcast is going (queued= sent= failed= skipped= …)
   bench webhook [flags]            load-test a running webhook (see docs/PERFORMANCE.md)
   health [--url URL]               exit 0 if a running server's /readyz answers OK
   version                          print the version
@@ -64,10 +69,14 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 		return cmdMigrate(ctx, std, args)
 	case "import":
 		return cmdImport(ctx, std, args)
+	case "eval":
+		return cmdEval(ctx, std, args)
 	case "sim":
 		return cmdSim(ctx, std, args)
 	case "bench":
 		return cmdBench(ctx, std, args)
+	case "broadcast":
+		return cmdBroadcast(ctx, std, args)
 	case "health":
 		return cmdHealth(ctx, std, args)
 	case "version":

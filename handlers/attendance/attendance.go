@@ -1,11 +1,20 @@
-// Package attendance is duty and meeting check-in. So far it records the locations WeChat reports
-// (the LOCATION event an official account receives when a user opens it, and location messages), the
-// raw material of geofenced check-in; each report is committed to the database before the reply, in
-// group commits shared by concurrent requests.
+// Package attendance is duty check-in: each village has check-in places (a point and a radius, the
+// geofence) and a duty rule (work days, on- and off-duty times, tolerance) inherited down the org tree;
+// counties keep holidays and farm-season leave periods. A member checks in and out by chat (签到 /
+// 签退, then a location message or the LOCATION event WeChat reports) or from the mini-program; inside
+// the geofence the check-in counts, outside it is refused or, with a reason, recorded as off-site (外勤)
+// for the secretary to approve. Suspicious records are flagged, never dropped. A daily job computes
+// every member's status of the day (present, late, early leave, absent, on leave, off-site, rest day),
+// and recomputes a past day after an approval.
+//
+// It also records the locations WeChat reports by itself (the LOCATION event an official account
+// receives when a user opens it), each committed to the database before the reply, in group commits
+// shared by concurrent requests.
 package attendance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,23 +27,67 @@ import (
 	"github.com/yanzhen/yanzhen/models"
 )
 
-// Service records location reports.
+// ErrNoMeetings is what Options.MeetingCode returns when no meeting check-in is wired: "签到 CODE"
+// then gets a friendly "not available".
+var ErrNoMeetings = errors.New("attendance: meeting check-in is not available")
+
+// Options configure the service.
+type Options struct {
+	DB       *gorm.DB
+	Log      *slog.Logger
+	Now      func() time.Time // nil = time.Now
+	Location *time.Location   // YANZHEN_TZ; nil = Asia/Shanghai
+	// MeetingCode checks the member in to the meeting with this code ("签到 CODE"); nil or
+	// ErrNoMeetings: meeting check-in is not available.
+	MeetingCode func(ctx context.Context, c *bot.Context, code string) error
+}
+
+// Service is the attendance capability.
 type Service struct {
-	db      *gorm.DB
-	log     *slog.Logger
-	now     func() time.Time
-	reports *batch.Writer[models.LocationReport]
+	db          *gorm.DB
+	log         *slog.Logger
+	now         func() time.Time
+	loc         *time.Location
+	meetingCode func(ctx context.Context, c *bot.Context, code string) error
+	reports     *batch.Writer[models.LocationReport]
 }
 
 // New starts the service's batch writer; Close stops it.
-func New(db *gorm.DB, log *slog.Logger, now func() time.Time) *Service {
-	s := &Service{db: db, log: log, now: now}
+func New(o Options) *Service {
+	s := &Service{db: o.DB, log: o.Log, now: o.Now, loc: o.Location, meetingCode: o.MeetingCode}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.loc == nil {
+		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+			s.loc = loc
+		} else {
+			s.loc = time.Local
+		}
+	}
 	writers := 4
-	if models.Dialect(db) == "sqlite" {
+	if models.Dialect(s.db) == "sqlite" {
 		writers = 1 // one writer at a time anyway
 	}
 	s.reports = batch.New(s.insertReports, 500, writers)
 	return s
+}
+
+// Today is the day of the service's clock in YANZHEN_TZ ("2026-11-20").
+func (s *Service) Today() string { return s.now().In(s.loc).Format(dayLayout) }
+
+// Location is the time zone of days and duty times.
+func (s *Service) Location() *time.Location { return s.loc }
+
+// OrgRef is an org as pages and the API name it.
+type OrgRef struct {
+	ID    uint   `json:"id"`
+	Name  string `json:"name"`
+	Path  string `json:"path"`
+	Level int    `json:"level"`
 }
 
 // Close writes what is queued.
@@ -59,23 +112,5 @@ func (s *Service) RecordLocation(ctx context.Context, memberID uint, m *bot.Mess
 	return s.reports.Add(ctx, models.LocationReport{
 		MemberID: memberID, OpenID: m.OpenID, Lat: m.Lat, Lng: m.Lng, Precision: m.Precision,
 		DedupKey: m.Channel + ":" + m.DedupID(), At: at, CreatedAt: s.now(),
-	})
-}
-
-// Register adds the location routes to the bot.
-func (s *Service) Register(r *bot.Router) {
-	// WeChat sends LOCATION events by itself: record them quietly and answer `success`. Unbound users'
-	// locations are not kept, and they get no how-to-bind text for an event they did not send.
-	r.Handle(bot.Event(bot.EventLocation), func(ctx context.Context, c *bot.Context) error {
-		if c.Member == nil {
-			return nil
-		}
-		return s.RecordLocation(ctx, c.Member.ID, c.Msg)
-	}, bot.Public())
-	r.Handle(bot.OnLocation, func(ctx context.Context, c *bot.Context) error {
-		if err := s.RecordLocation(ctx, c.Member.ID, c.Msg); err != nil {
-			return err
-		}
-		return c.Text("收到你的位置，已记录。")
 	})
 }

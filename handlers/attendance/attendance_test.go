@@ -24,7 +24,7 @@ func TestLocationEventsRecordedOnceAndQuietly(t *testing.T) {
 	if _, err := ros.Bind(ctx, bot.ChannelOA, "o-aide", demo.Members[0].BindCode); err != nil {
 		t.Fatal(err)
 	}
-	svc := New(db, log, time.Now)
+	svc := New(Options{DB: db, Log: log})
 	defer svc.Close()
 	r := bot.NewRouter(bot.Options{Store: bot.NewStore(testenv.Redis(t)), Identities: ros, Log: log})
 	svc.Register(r)
@@ -75,7 +75,7 @@ func TestLocationEventsRecordedOnceAndQuietly(t *testing.T) {
 }
 
 func TestRecordAfterCloseFails(t *testing.T) {
-	svc := New(testenv.DB(t), testenv.Logger(), time.Now)
+	svc := New(Options{DB: testenv.DB(t), Log: testenv.Logger()})
 	svc.Close()
 	if err := svc.RecordLocation(context.Background(), 1, &bot.Message{Channel: "oa", OpenID: "x", CreateTime: 1}); err == nil {
 		t.Fatal("recording after Close succeeded")

@@ -20,6 +20,7 @@ type Prompt struct {
 	Index    int // 0-based position in the task
 	Total    int
 	Review   bool // from the wrong-answer book
+	Remedial bool // an extra question of remedial study (回炉补课)
 	Question models.Question
 	Options  []string // choice questions: the options in the member's order, lettered A, B, C, ...
 
@@ -137,7 +138,8 @@ func (s *Service) answer(ctx context.Context, tx *gorm.DB, memberID uint, taskID
 	res := &Result{TaskID: t.ID, QuestionID: q.ID, Review: it.Review, Explanation: q.Explanation,
 		Answer: shownAnswer(q, it.Order, q.Answer)}
 	if next < len(items) {
-		res.Next = &Prompt{TaskID: t.ID, Index: next, Total: t.Total, Review: items[next].Review, order: items[next].Order}
+		res.Next = &Prompt{TaskID: t.ID, Index: next, Total: t.Total, Review: items[next].Review, Remedial: items[next].Remedial,
+			order: items[next].Order}
 		if nq != nil {
 			res.Next.Question = *nq
 			s.fillOptions(res.Next)
@@ -365,7 +367,7 @@ func sortLetters(s string) string {
 
 // promptAt is item i of a task as the member sees it.
 func (s *Service) promptAt(ctx context.Context, db *gorm.DB, t *models.StudyTask, items []item, i int) (*Prompt, error) {
-	p := &Prompt{TaskID: t.ID, Index: i, Total: t.Total, Review: items[i].Review, order: items[i].Order}
+	p := &Prompt{TaskID: t.ID, Index: i, Total: t.Total, Review: items[i].Review, Remedial: items[i].Remedial, order: items[i].Order}
 	if err := db.WithContext(ctx).Take(&p.Question, items[i].Q).Error; err != nil {
 		return nil, fmt.Errorf("study: read question %d: %w", items[i].Q, err)
 	}

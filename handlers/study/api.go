@@ -68,6 +68,7 @@ type mpsItem struct {
 	Stem     string      `json:"stem"`
 	Options  []mpsOption `json:"options"`
 	Review   bool        `json:"review"`
+	Remedial bool        `json:"remedial"`
 	Answered bool        `json:"answered"`
 	// Answered questions only.
 	Given       *string `json:"given,omitempty"`
@@ -239,7 +240,8 @@ func (s *Service) MPToday(c *gin.Context) {
 
 func mpsItemOf(it *SheetItem) mpsItem {
 	q := &it.Question
-	out := mpsItem{ID: q.ID, Type: q.Type, Stem: q.Stem, Options: mpsLettered(it.Options), Review: it.Review, Answered: it.Done}
+	out := mpsItem{ID: q.ID, Type: q.Type, Stem: q.Stem, Options: mpsLettered(it.Options), Review: it.Review, Remedial: it.Remedial,
+		Answered: it.Done}
 	if it.Done {
 		given, correct, answer, expl := it.Given, it.Correct, it.Answer, q.Explanation
 		out.Given, out.Correct, out.Answer, out.Explanation = &given, &correct, &answer, &expl

@@ -34,6 +34,7 @@ const (
 	textRankingOff  = "本县没有开启积分排行。\n你今年的积分是 %d，发送「积分」查看详情。"
 	textNotRanked   = "你今年还没有积分，完成每日学习就能上榜。"
 	textNotDoneYet  = "\n今天的学习还没完成，发送「学习」就能接着做。"
+	textRemedial    = "【回炉补课】" // before an extra question of remedial study
 
 	stepAnswer = "study.answer"
 
@@ -215,6 +216,9 @@ func (s *Service) handleBoard(ctx context.Context, c *bot.Context) error {
 // promptText shows a question: progress, type, stem, lettered options and how to answer.
 func promptText(p *Prompt) string {
 	var b strings.Builder
+	if p.Remedial {
+		b.WriteString(textRemedial)
+	}
 	fmt.Fprintf(&b, "第%d题/共%d题 · %s", p.Index+1, p.Total, p.Question.Type)
 	if p.Review {
 		b.WriteString("（错题回顾）")

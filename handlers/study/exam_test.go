@@ -364,3 +364,58 @@ func TestCreatingExams(t *testing.T) {
 	zhang := newChatter(env, "o-zhang", "张国华") // 花溪镇
 	mustContain(t, "考试 in the town", zhang.say("考试"), "结业测试《测试》开始")
 }
+
+// TestRemedialQuestionsAreLabelled: the extra questions of remedial study say so, in chat before the
+// question (【回炉补课】) and in the mini-program's task ("remedial": true); the day's own questions do not.
+func TestRemedialQuestionsAreLabelled(t *testing.T) {
+	env := consoletest.New(t)
+	db := env.App.DB()
+	addQuestions(t, db, 40)
+	svc := newService(env)
+	newExam(t, env, "党章结业测试", map[string]int{"单选": 2, "判断": 2}, 30, 75, 2)
+	runJobs(t, env)
+	zhang := newChatter(env, "o-zhang", "张国华")
+	mustContain(t, "the failed attempt", takeExam(t, env, zhang, func(int) bool { return false }), "已为你安排回炉补课")
+	day2 := nextDay(t, env, svc)
+	want := taskItems(t, env, "张国华", day2)
+	if len(want) != 8 {
+		t.Fatalf("task in remedial study: %d questions, want 5 + 3", len(want))
+	}
+
+	// The mini-program's task, before any answer.
+	tok := mpsBind(t, env, "mp-zhang", "张国华")
+	var today struct {
+		Items []struct {
+			ID       uint  `json:"id"`
+			Remedial *bool `json:"remedial"`
+		} `json:"items"`
+	}
+	mpsGet(t, env, tok, "/api/v1/mp/study/today", &today)
+	if len(today.Items) != 8 {
+		t.Fatalf("mini-program task: %d items", len(today.Items))
+	}
+	for i, it := range today.Items {
+		if it.ID != want[i].ID || it.Remedial == nil || *it.Remedial != (i >= 5) {
+			t.Fatalf("mini-program item %d (question %d): remedial %v, want %v", i, it.ID, it.Remedial, i >= 5)
+		}
+	}
+
+	// In chat, question by question: the label comes with the extra questions only, from 学习 and
+	// from the feedback that asks the next one.
+	reply := zhang.say("学习")
+	for i := 0; i < 8; i++ {
+		sh := prompt(t, reply)
+		if sh.index != i+1 || sh.stem != want[i].Stem {
+			t.Fatalf("question %d: got %d %q", i+1, sh.index, sh.stem)
+		}
+		head := fmt.Sprintf("【回炉补课】第%d题/共8题", i+1)
+		if got := strings.Contains(reply, head); got != (i >= 5) {
+			t.Fatalf("question %d labelled %v, want %v:\n%s", i+1, got, i >= 5, reply)
+		}
+		reply = zhang.say(rightAnswer(t, db, sh))
+	}
+	mustContain(t, "the task done", reply, "今天的学习完成了", "答对 8/8 题")
+	if strings.Contains(reply, "回炉补课") {
+		t.Fatalf("the summary is labelled:\n%s", reply)
+	}
+}

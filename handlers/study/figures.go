@@ -513,35 +513,80 @@ func (s *Service) progressOverview(ctx context.Context, sc scope.Scope, rootID u
 		u.TargetMinutes += m.N * int64(s.HoursTarget(m.Role)) * 60
 	}
 
-	taskOrg := s.taskOrgColumn(p)
-	tasks := db.Table("study_tasks").Scopes(in.ByOrg(taskOrg)).
-		Where("study_tasks.day >= ? AND study_tasks.day <= ?", p.From, p.To)
-	var byOrg []countsRow
-	if err := tasks.Session(&gorm.Session{}).Select(taskOrg + " AS org_id, " + taskAggregate).
-		Clauses(clause.GroupBy{Columns: []clause.Column{{Name: taskOrg, Raw: true}}}).Scan(&byOrg).Error; err != nil {
-		return nil, fmt.Errorf("study: progress tasks: %w", err)
-	}
-	for _, r := range byOrg {
-		if path, ok := pathOf[r.OrgID]; ok {
-			unit(path).Counts.add(r.counts())
-		}
-	}
-	if p.From != p.To {
-		var byDay []countsRow
-		if err := tasks.Session(&gorm.Session{}).Select("study_tasks.day, " + taskAggregate).
-			Group("study_tasks.day").Order("study_tasks.day").Scan(&byDay).Error; err != nil {
-			return nil, fmt.Errorf("study: progress by day: %w", err)
-		}
-		for _, r := range byDay {
-			ov.Days = append(ov.Days, DayFigures{Day: r.Day, Counts: r.counts()})
-		}
-	}
-	if ov.Tags, err = s.tagFigures(ctx, db.Table("study_answers").
-		Joins("JOIN study_tasks ON study_tasks.id = study_answers.task_id").
-		Scopes(in.ByOrg(taskOrg)).
-		Where("study_tasks.day >= ? AND study_tasks.day <= ?", p.From, p.To), ov.Thresholds); err != nil {
+	// Past days from the daily summary (summary.go), the others (today) from the tasks.
+	summarised, live, err := s.periodParts(ctx, db, p)
+	if err != nil {
 		return nil, err
 	}
+	var tags []tagRow
+	if len(live) > 0 {
+		taskOrg := s.taskOrgColumn(span(live))
+		tasks := db.Table("study_tasks").Scopes(in.ByOrg(taskOrg), inDays("study_tasks.day", live))
+		var byOrg []countsRow
+		if err := tasks.Session(&gorm.Session{}).Select(taskOrg + " AS org_id, " + taskAggregate).
+			Clauses(clause.GroupBy{Columns: []clause.Column{{Name: taskOrg, Raw: true}}}).Scan(&byOrg).Error; err != nil {
+			return nil, fmt.Errorf("study: progress tasks: %w", err)
+		}
+		for _, r := range byOrg {
+			if path, ok := pathOf[r.OrgID]; ok {
+				unit(path).Counts.add(r.counts())
+			}
+		}
+		if p.From != p.To {
+			var byDay []countsRow
+			if err := tasks.Session(&gorm.Session{}).Select("study_tasks.day, " + taskAggregate).
+				Group("study_tasks.day").Order("study_tasks.day").Scan(&byDay).Error; err != nil {
+				return nil, fmt.Errorf("study: progress by day: %w", err)
+			}
+			for _, r := range byDay {
+				ov.Days = append(ov.Days, DayFigures{Day: r.Day, Counts: r.counts()})
+			}
+		}
+		if tags, err = tagRows(db.Table("study_answers").
+			Joins("JOIN study_tasks ON study_tasks.id = study_answers.task_id").
+			Scopes(in.ByOrg(taskOrg), inDays("study_tasks.day", live))); err != nil {
+			return nil, err
+		}
+	}
+	if len(summarised) > 0 {
+		// The units' rows (each its subtree) and the whole's: the org looked at, or every county.
+		var unitIDs, top []uint
+		for _, u := range units {
+			if !u.Own && u.ID != 0 {
+				unitIDs = append(unitIDs, u.ID)
+			}
+		}
+		if root != nil {
+			unitIDs, top = append(unitIDs, root.ID), []uint{root.ID}
+		} else {
+			top = unitIDs
+		}
+		sum, err := s.readSummary(ctx, db, unitIDs, top, summarised, p.From != p.To)
+		if err != nil {
+			return nil, err
+		}
+		var under Counts // the units' subtrees together: the rest of root's is its own
+		for _, u := range units {
+			if !u.Own && u.ID != 0 {
+				c := sum.byOrg[u.ID]
+				u.Counts.add(c)
+				under.add(c)
+			}
+		}
+		if root != nil {
+			own := sum.byOrg[root.ID]
+			own.Published -= under.Published
+			own.Completed -= under.Completed
+			own.Answered -= under.Answered
+			own.Right -= under.Right
+			if own != (Counts{}) {
+				unit(root.Path).Counts.add(own)
+			}
+		}
+		ov.Days = mergeDays(ov.Days, sum.byDay)
+		tags = append(tags, sum.tags...)
+	}
+	ov.Tags = rateTags(tags, ov.Thresholds)
 
 	for _, u := range units {
 		if u.Own && u.Members == 0 && u.Published == 0 && len(units) > 1 {
@@ -619,14 +664,17 @@ func (s *Service) trail(ctx context.Context, sc scope.Scope, root *OrgRef) ([]Or
 	return out, nil
 }
 
-// tagFigures groups the answers of q (study_answers joined as the caller filtered them) by the tags of
-// their questions, in SQL by the questions' tag lists, then per tag: weakest first.
-func (s *Service) tagFigures(ctx context.Context, q *gorm.DB, t Thresholds) ([]TagFigures, error) {
-	var rows []struct {
-		Tags     string
-		Answered int64
-		NRight   int64
-	}
+// tagRow is the answers to the questions of one tag list.
+type tagRow struct {
+	Tags     string
+	Answered int64
+	NRight   int64
+}
+
+// tagRows groups the answers of q (study_answers joined as the caller filtered them) by the tag lists
+// of their questions, in SQL.
+func tagRows(q *gorm.DB) ([]tagRow, error) {
+	var rows []tagRow
 	err := q.Joins("JOIN questions ON questions.id = study_answers.question_id").
 		Select("questions.tags AS tags, COUNT(*) AS answered, " +
 			"COALESCE(SUM(CASE WHEN study_answers.correct THEN 1 ELSE 0 END), 0) AS n_right").
@@ -634,6 +682,22 @@ func (s *Service) tagFigures(ctx context.Context, q *gorm.DB, t Thresholds) ([]T
 	if err != nil {
 		return nil, fmt.Errorf("study: accuracy by tag: %w", err)
 	}
+	return rows, nil
+}
+
+// tagFigures groups the answers of q (study_answers joined as the caller filtered them) by the tags of
+// their questions: weakest first.
+func (s *Service) tagFigures(ctx context.Context, q *gorm.DB, t Thresholds) ([]TagFigures, error) {
+	rows, err := tagRows(q)
+	if err != nil {
+		return nil, err
+	}
+	return rateTags(rows, t), nil
+}
+
+// rateTags turns answers by tag list into figures per tag (a list's answers count for each of its
+// tags), weakest first.
+func rateTags(rows []tagRow, t Thresholds) []TagFigures {
 	byTag := map[string]*TagFigures{}
 	for _, r := range rows {
 		tags := splitTags(r.Tags)
@@ -663,7 +727,7 @@ func (s *Service) tagFigures(ctx context.Context, q *gorm.DB, t Thresholds) ([]T
 		}
 		return out[i].Tag < out[j].Tag
 	})
-	return out, nil
+	return out
 }
 
 // MemberFilter selects the members of the per-member figures: an org's subtree, a role, a status

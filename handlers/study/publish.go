@@ -21,8 +21,11 @@ type item struct {
 	Q      uint  `json:"q"`
 	Order  []int `json:"o,omitempty"` // the option shown as letter i is the bank's option Order[i]
 	Review bool  `json:"r,omitempty"` // from the wrong-answer book
-	Done   bool  `json:"d,omitempty"` // answered
-	Right  bool  `json:"c,omitempty"` // answered right
+	// Remedial: an extra question of remedial study (回炉补课, remedial.go), shown as such. Tasks made
+	// before the flag existed have their extra questions unflagged.
+	Remedial bool `json:"m,omitempty"`
+	Done     bool `json:"d,omitempty"` // answered
+	Right    bool `json:"c,omitempty"` // answered right
 }
 
 func decodeItems(s string) ([]item, error) {

@@ -77,7 +77,7 @@ func (s *Service) addRemedial(memberID uint, day string, items []item, pool []po
 			if taken[pq.id] || (pass == 0 && recent[pq.id]) {
 				continue
 			}
-			it := item{Q: pq.id}
+			it := item{Q: pq.id, Remedial: true}
 			if pq.options > 1 {
 				it.Order = rng.Perm(pq.options)
 			}

@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sort"
 	"sync"
 	"time"
 
 	"gorm.io/gorm/clause"
 
-	"github.com/yanzhen/yanzhen/bot"
-	"github.com/yanzhen/yanzhen/bot/wechat/wxapi"
 	"github.com/yanzhen/yanzhen/models"
+	"github.com/yanzhen/yanzhen/notify"
 )
 
 // The evening reminder: at his rule's RemindAt (default 20:00) a member who has not finished today's
@@ -21,7 +19,9 @@ import (
 // hours of his last message, otherwise a template message (when one is configured). A reminder row
 // (models.StudyReminder) is claimed before anything is sent, so nobody gets two for a day; a WeChat
 // refusal that is about the person (not following, a bad openid, no authorization left) stops his
-// reminders until he writes again (models.RemindStop).
+// reminders until he writes again (models.RemindStop). Which way a reminder takes, and what WeChat's
+// answers mean, is package notify's (the Notifier every notice goes through); the claims, the retries
+// and the stops are the reminder's.
 
 // Reminder texts.
 const (
@@ -31,31 +31,9 @@ const (
 	templateRemark = "回复「学习」继续，几分钟就好 📖"
 )
 
-// WeChat's answers that say something about the recipient.
-const (
-	errcodeBadOpenID    = 40003
-	errcodeNotFollowing = 43004
-	errcodeNoAuth       = 43101 // no subscribe authorization left
-	errcodeWindowClosed = 45015
-	errcodeQuotaUsed    = 45047 // the 48-hour window's customer-service messages are used up
-)
-
-// stopCodes are the refusals that stop a member's reminders until he writes again.
-var stopCodes = map[int64]bool{errcodeBadOpenID: true, errcodeNotFollowing: true, errcodeNoAuth: true}
-
-// windowMargin: a customer-service message is tried only while this much of the 48 hours is left, for
-// the time the send takes and clocks that differ.
-const windowMargin = 10 * time.Minute
-
-// chatWindow is how long after a user's last message WeChat takes customer-service messages to him.
-const chatWindow = 48 * time.Hour
-
 // RemindSender is what reminders go out through (bot/wechat/wxapi.Client): the customer-service API
 // (the bot's Sender) and template messages.
-type RemindSender interface {
-	bot.Sender
-	SendTemplate(ctx context.Context, openID, templateID, url string, data map[string]string) (msgID int64, err error)
-}
+type RemindSender = notify.Sender
 
 // RemindOptions configure the evening reminder.
 type RemindOptions struct {
@@ -71,8 +49,9 @@ type RemindOptions struct {
 
 // Reminders is the evening reminder of the study capability.
 type Reminders struct {
-	s *Service
-	o RemindOptions
+	s      *Service
+	o      RemindOptions
+	notify *notify.Notifier // its own: the reminder's template, on the service's clock
 }
 
 // NewReminders makes the evening reminder of s.
@@ -80,7 +59,11 @@ func NewReminders(s *Service, o RemindOptions) *Reminders {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
-	return &Reminders{s: s, o: o}
+	no := notify.Options{Sender: o.Sender, TemplateID: o.TemplateID, Now: s.now}
+	if o.LastMessages != nil { // a nil *LastMessages in the interface would not be nil
+		no.LastSeen = o.LastMessages
+	}
+	return &Reminders{s: s, o: o, notify: notify.New(no)}
 }
 
 // dueMember is a member with an unfinished task today, as the reminder sees him.
@@ -121,15 +104,13 @@ func (r *Reminders) Remind(ctx context.Context, day string) (sent, skipped int, 
 	if err != nil {
 		return 0, 0, err
 	}
-	last := map[string]time.Time{}
-	if r.o.LastMessages != nil && len(members) > 0 {
-		ids := make([]string, len(members))
-		for i, m := range members {
-			ids[i] = m.OpenID
-		}
-		if last, err = r.o.LastMessages.Last(ctx, bot.ChannelOA, ids); err != nil {
-			return 0, 0, err
-		}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.OpenID
+	}
+	last, err := r.notify.LastSeen(ctx, ids) // once for the run: each send is told when he last wrote
+	if err != nil {
+		return 0, 0, err
 	}
 
 	// Members whose reminders were stopped stay stopped unless they wrote since.
@@ -259,23 +240,14 @@ func (r *Reminders) remindOne(ctx context.Context, m dueMember, day string, last
 		return nil
 	}
 
-	var sendErr error
-	if !last.IsZero() && now.Before(last.Add(chatWindow-windowMargin)) {
-		how = models.ReminderViaText
-		sendErr = r.o.Sender.SendReply(ctx, bot.ChannelOA, m.OpenID, bot.Text(textRemind))
-		if code := errcode(sendErr); code == errcodeWindowClosed || code == errcodeQuotaUsed {
-			how, sendErr = "", nil // the customer-service way is closed: the template's
-		}
+	res, sendErr := r.notify.TellSeen(ctx, m.OpenID, last, notify.Notice{
+		Title: templateFirst, Text: textRemind, Kind: "每日学习（" + day + "）", Status: "未完成", Remark: templateRemark,
+		URL: r.o.TemplateURL,
+	})
+	if errors.Is(sendErr, notify.ErrNoWay) {
+		return remindNoWay, "", release()
 	}
-	if how == "" {
-		if r.o.TemplateID == "" {
-			return remindNoWay, "", release()
-		}
-		how = models.ReminderViaTemplate
-		_, sendErr = r.o.Sender.SendTemplate(ctx, m.OpenID, r.o.TemplateID, r.o.TemplateURL, map[string]string{
-			"first": templateFirst, "keyword1": "每日学习（" + day + "）", "keyword2": "未完成", "remark": templateRemark,
-		})
-	}
+	how = viaOf(res.Via)
 
 	bg := context.WithoutCancel(ctx) // what was sent is recorded even when the run is being stopped
 	if sendErr == nil {
@@ -285,9 +257,9 @@ func (r *Reminders) remindOne(ctx context.Context, m dueMember, day string, last
 		}
 		return remindSent, how, nil
 	}
-	code := errcode(sendErr)
-	if c := wxapi.Classify(sendErr); c == wxapi.Retryable || c == wxapi.TokenInvalid {
-		if !notDelivered(sendErr) {
+	code := res.Code
+	if !notify.Permanent(sendErr) {
+		if !notify.NotDelivered(sendErr) {
 			// No answer (a timeout): WeChat may have delivered it. The claim stays, so that he never
 			// gets two; he may get none today.
 			if err := r.setReminder(bg, m.ID, day, models.ReminderFailed, how, 0); err != nil {
@@ -305,7 +277,7 @@ func (r *Reminders) remindOne(ctx context.Context, m dueMember, day string, last
 	if err := r.setReminder(bg, m.ID, day, models.ReminderFailed, how, int(code)); err != nil {
 		return remindRefused, "", err
 	}
-	if stopCodes[code] {
+	if notify.AboutPerson(code) {
 		err := r.s.db.WithContext(bg).Omit(clause.Associations).Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "member_id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"err_code", "at"}),
@@ -329,30 +301,15 @@ func (r *Reminders) setReminder(ctx context.Context, memberID uint, day, status,
 	return nil
 }
 
-// notDelivered reports whether a failed send certainly did not reach the user: WeChat answered with an
-// error, or an HTTP error status, or the call never left (no access token, no connection).
-func notDelivered(err error) bool {
-	var ae *wxapi.APIError
-	var te *wxapi.TransportError
-	var oe *net.OpError
-	switch {
-	case errors.Is(err, wxapi.ErrTokenUnavailable), errors.As(err, &ae):
-		return true
-	case errors.As(err, &te) && te.Status != 0:
-		return true
-	case errors.As(err, &oe) && oe.Op == "dial":
-		return true
+// viaOf is the reminder row's channel of a notice's (the same words, kept apart: the row's are stored).
+func viaOf(via string) string {
+	switch via {
+	case notify.ViaText:
+		return models.ReminderViaText
+	case notify.ViaTemplate:
+		return models.ReminderViaTemplate
 	}
-	return false
-}
-
-// errcode is WeChat's error code in err (0: none, or not WeChat's answer).
-func errcode(err error) int64 {
-	var ae *wxapi.APIError
-	if errors.As(err, &ae) {
-		return ae.Code
-	}
-	return 0
+	return via
 }
 
 // FirstAt is when the reminder job is due on day: the earliest RemindAt of the rules, or the

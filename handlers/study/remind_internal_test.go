@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/yanzhen/yanzhen/bot/wechat/wxapi"
+	"github.com/yanzhen/yanzhen/notify"
 )
 
 // TestNotDelivered: a reminder is retried only when WeChat certainly did not take it; a call that got
-// no answer may have been delivered, and is not retried (never two reminders).
+// no answer may have been delivered, and is not retried (never two reminders). The rule is package
+// notify's (remindOne asks notify.NotDelivered); these are the cases the reminder relies on.
 func TestNotDelivered(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -26,8 +28,8 @@ func TestNotDelivered(t *testing.T) {
 		{"timeout", &wxapi.TransportError{Err: context.DeadlineExceeded}, false},
 		{"reset while reading", &wxapi.TransportError{Err: &net.OpError{Op: "read", Err: errors.New("connection reset")}}, false},
 	} {
-		if got := notDelivered(c.err); got != c.want {
-			t.Errorf("%s: notDelivered = %v, want %v", c.name, got, c.want)
+		if got := notify.NotDelivered(c.err); got != c.want {
+			t.Errorf("%s: NotDelivered = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -26,6 +26,7 @@ type Sheet struct {
 type SheetItem struct {
 	Question models.Question // only its ID when it is gone from the bank
 	Review   bool            // from the wrong-answer book
+	Remedial bool            // an extra question of remedial study (回炉补课)
 	Options  []string        // choice questions: the options in the member's order, lettered A, B, C, ...
 	Done     bool            // answered
 	Correct  bool
@@ -89,7 +90,7 @@ func (s *Service) sheet(ctx context.Context, t *models.StudyTask) (*Sheet, error
 			p.Question = *q
 			s.fillOptions(p)
 		}
-		si := SheetItem{Question: p.Question, Review: it.Review, Options: p.Options, Done: it.Done, Correct: it.Right}
+		si := SheetItem{Question: p.Question, Review: it.Review, Remedial: it.Remedial, Options: p.Options, Done: it.Done, Correct: it.Right}
 		if it.Done {
 			si.Answer = shownAnswer(&p.Question, it.Order, p.Question.Answer)
 			if a := given[it.Q]; a != nil {

@@ -101,6 +101,13 @@ type Server struct {
 	clientMsgID map[string]int64
 	tags        map[int64]map[string]bool
 	nextID      int64
+
+	// Measurements for load tests (MaxPerSecond, Delivered): message calls per second, messages delivered per openid,
+	// per-user delays, and whether calls are kept (a 600,000-message run keeps only the counts).
+	perSecond  map[int64]int
+	okTo       map[string]int
+	userDelays map[string]time.Duration
+	dropCalls  bool
 }
 
 // New returns a fake with no registered apps (any appid and secret get a token).
@@ -131,6 +138,9 @@ func (s *Server) resetFaults() {
 	s.delays = map[string]time.Duration{}
 	s.down = false
 	s.userErrs = map[string]int{}
+	s.perSecond = map[int64]int{}
+	s.okTo = map[string]int{}
+	s.userDelays = map[string]time.Duration{}
 }
 
 // ListenAndServe serves the fake on addr (e.g. "127.0.0.1:9001") until it fails.
@@ -368,6 +378,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		d = s.delays[AllAPIs]
 	}
+	if len(s.userDelays) > 0 && messageAPIs[c.API] {
+		var to struct {
+			ToUser string `json:"touser"`
+		}
+		if json.Unmarshal(body, &to) == nil {
+			d += s.userDelays[to.ToUser]
+		}
+	}
 	s.mu.Unlock()
 
 	if down {
@@ -415,7 +433,66 @@ func (s *Server) record(c *Call) {
 	s.seq++
 	c.Seq = s.seq
 	c.At = s.now()
-	s.calls = append(s.calls, *c)
+	if messageAPIs[c.API] {
+		s.perSecond[c.At.Unix()]++
+		if c.OK() {
+			for _, to := range c.To {
+				s.okTo[to]++
+			}
+		}
+	}
+	if !s.dropCalls {
+		s.calls = append(s.calls, *c)
+	}
+}
+
+// messageAPIs send messages to users: the rate measurement counts calls to them.
+var messageAPIs = map[string]bool{APICustomSend: true, APITemplateSend: true, APISubscribeBizSend: true, APISubscribeSend: true,
+	APIMassSend: true, APIMassSendAll: true}
+
+// KeepCalls(false) stops recording calls (Calls, MessagesTo see none), for long load tests; the
+// measurements (MaxPerSecond, Delivered) go on.
+func (s *Server) KeepCalls(keep bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropCalls = !keep
+}
+
+// MaxPerSecond is the most calls to message APIs answered within one second of the clock (succeeded
+// or not), since the last Reset: what a rate limit in front of the fake must keep below its rate plus
+// its burst.
+func (s *Server) MaxPerSecond() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	most := 0
+	for _, n := range s.perSecond {
+		most = max(most, n)
+	}
+	return most
+}
+
+// Delivered returns, for every openid, how many messages were delivered to him (calls that
+// succeeded) since the last Reset: more than one for a single notice is a duplicate.
+func (s *Server) Delivered() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.okTo))
+	for k, v := range s.okTo {
+		out[k] = v
+	}
+	return out
+}
+
+// SetUserDelay makes every message to openid wait d before it is answered (a client with a shorter
+// timeout sees a timeout, and nothing is delivered); 0 clears it.
+func (s *Server) SetUserDelay(openID string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 {
+		delete(s.userDelays, openID)
+		return
+	}
+	s.userDelays[openID] = d
 }
 
 type reply map[string]any

@@ -1,0 +1,921 @@
+package broadcast
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/yanzhen/yanzhen/kv"
+	"github.com/yanzhen/yanzhen/models"
+	"github.com/yanzhen/yanzhen/notify"
+	"github.com/yanzhen/yanzhen/scope"
+)
+
+// Teller sends one notice to one official-account user and says when users last wrote
+// (*notify.Notifier): the customer-service message inside the 48-hour window, the template message
+// outside it, chosen in one place.
+type Teller interface {
+	TellSeen(ctx context.Context, openID string, last time.Time, note notify.Notice) (notify.Result, error)
+	LastSeen(ctx context.Context, openIDs []string) (map[string]time.Time, error)
+}
+
+// EngineOptions tune delivery. Zero values take the defaults.
+type EngineOptions struct {
+	Redis  redis.UniversalClient
+	Teller Teller
+	// Rate is the WeChat sends per second allowed across every process (0: DefaultRate; < 0:
+	// unlimited); Burst how many may go at once (default Rate/10, at least 1).
+	Rate  float64
+	Burst int
+	// Workers read the queue in this process (default 4); each sends one batch at a time with up to
+	// Senders calls in flight (default 16).
+	Workers, Senders int
+	// Batch is how many recipients one queue entry carries (default 100); Expand how many members one
+	// expansion step turns into recipients (default 5,000).
+	Batch, Expand int
+	// MaxAttempts: a recipient failing with retryable errors this often is failed ("retries used
+	// up"); default 5. Backoff is the first retry's wait, doubled each time (default 5 s).
+	MaxAttempts int
+	Backoff     time.Duration
+	// ClaimLease: how long a worker holds recipients it claimed (default 60 s); HandOut: how long a
+	// recipient handed to the queue waits before it is handed out again (default 3 min).
+	ClaimLease, HandOut time.Duration
+	// SendTimeout bounds one WeChat call (default 5 s). Poll is how often the database is asked for due
+	// broadcasts (default 2 s).
+	SendTimeout, Poll time.Duration
+	// Backlog: queue entries an owner keeps waiting at most (default from the rate: about 30 s of
+	// work, 4–200).
+	Backlog int
+	// OwnerLease: how long a process owns a broadcast without renewing (default
+	// kv.BroadcastOwnerTTL); a killed owner's broadcast is taken over after it.
+	OwnerLease time.Duration
+}
+
+// DefaultRate is the broadcast send rate when none is configured: well inside what WeChat takes from
+// one account (template messages: 100,000 a day by default, bursts throttled with 45011).
+const DefaultRate = 200
+
+// Engine delivers broadcasts: it polls for due ones, owns some (expanding and feeding them) and runs
+// the workers that send. One per process; Run it in `yanzhen serve`.
+type Engine struct {
+	s     *Service
+	rdb   redis.UniversalClient
+	tell  Teller
+	o     EngineOptions
+	limit *Limiter
+	me    string // this process's name in the consumer group and the owner leases
+
+	mu     sync.Mutex
+	owning map[uint]bool   // broadcasts this process owns (an owner goroutine runs)
+	states map[uint]string // broadcast states as of the last poll, for the workers
+	notes  map[uint]notify.Notice
+
+	inFlight atomic.Int64 // recipients claimed and not yet recorded by this process
+}
+
+// NewEngine makes the delivery engine of s.
+func NewEngine(s *Service, o EngineOptions) *Engine {
+	if o.Rate == 0 {
+		o.Rate = DefaultRate
+	}
+	if o.Rate < 0 {
+		o.Rate = 0
+	}
+	if o.Burst <= 0 {
+		o.Burst = max(1, int(o.Rate/10))
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.Workers, 4)
+	def(&o.Senders, 16)
+	def(&o.Batch, 100)
+	def(&o.Expand, 5000)
+	def(&o.MaxAttempts, 5)
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd(&o.Backoff, 5*time.Second)
+	defd(&o.ClaimLease, 60*time.Second)
+	defd(&o.HandOut, 3*time.Minute)
+	defd(&o.SendTimeout, 5*time.Second)
+	defd(&o.Poll, 2*time.Second)
+	defd(&o.OwnerLease, kv.BroadcastOwnerTTL)
+	if o.Backlog <= 0 {
+		o.Backlog = 200
+		if o.Rate > 0 {
+			o.Backlog = min(200, max(4, int(o.Rate*30)/o.Batch))
+		}
+	}
+	host, _ := os.Hostname()
+	return &Engine{s: s, rdb: o.Redis, tell: o.Teller, o: o, limit: NewLimiter(o.Redis, kv.BroadcastRateKey, o.Rate, o.Burst),
+		me: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(3)), owning: map[uint]bool{}, states: map[uint]string{},
+		notes: map[uint]notify.Notice{}}
+}
+
+// InFlightWindow is the most recipients this process holds claimed at once: a `kill -9` may send
+// these again after restart (the duplicates are bounded by it, and counted).
+func (e *Engine) InFlightWindow() int { return e.o.Workers * e.o.Batch }
+
+// Run delivers until ctx ends: the poller, the owners it starts and the workers. It returns once they
+// have stopped (in-flight sends finish and are recorded).
+func (e *Engine) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range e.o.Workers {
+		wg.Go(func() { e.worker(ctx, i) })
+	}
+	wg.Go(func() { e.autoclaim(ctx) })
+	t := time.NewTicker(e.o.Poll)
+	defer t.Stop()
+	for {
+		if err := e.poll(ctx, &wg); err != nil && ctx.Err() == nil {
+			e.s.log.WarnContext(ctx, "broadcast: poll", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// activeStates are the states the poller watches (a cancelled broadcast until its last recipients
+// are swept).
+var activeStates = []string{models.BroadcastScheduled, models.BroadcastSending, models.BroadcastPaused, models.BroadcastCancelled}
+
+// poll reads the due broadcasts (one cheap query on an index), refreshes the workers' view of their
+// states and starts an owner for each due one this process can take over.
+func (e *Engine) poll(ctx context.Context, wg *sync.WaitGroup) error {
+	var bs []models.Broadcast
+	err := e.s.db.WithContext(ctx).Select("id, status, send_at, title, text, link").
+		Where("status IN ? AND finished_at IS NULL", activeStates).Find(&bs).Error
+	if err != nil {
+		return fmt.Errorf("broadcast: due broadcasts: %w", err)
+	}
+	now := e.s.now()
+	e.mu.Lock()
+	clear(e.states)
+	for _, b := range bs {
+		e.states[b.ID] = b.Status
+		e.notes[b.ID] = noticeOf(&b)
+	}
+	e.mu.Unlock()
+	for _, b := range bs {
+		if b.Status == models.BroadcastScheduled && b.SendAt.After(now) {
+			continue
+		}
+		e.mu.Lock()
+		busy := e.owning[b.ID]
+		e.mu.Unlock()
+		if busy {
+			continue
+		}
+		ok, err := e.own(ctx, b.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		e.mu.Lock()
+		e.owning[b.ID] = true
+		e.mu.Unlock()
+		id := b.ID
+		wg.Go(func() {
+			defer func() {
+				e.mu.Lock()
+				delete(e.owning, id)
+				e.mu.Unlock()
+				e.disown(context.WithoutCancel(ctx), id)
+			}()
+			if err := e.ownerLoop(ctx, id); err != nil && ctx.Err() == nil {
+				e.s.log.ErrorContext(ctx, "broadcast: owner", "broadcast", id, "err", err)
+			}
+		})
+	}
+	return nil
+}
+
+// noticeOf is what a broadcast's recipients are told.
+func noticeOf(b *models.Broadcast) notify.Notice {
+	text := b.Text
+	if b.Link != "" {
+		text += "\n" + b.Link
+	}
+	title := b.Title
+	if title == "" {
+		title = "通知"
+	}
+	return notify.Notice{Title: title, Text: text, Kind: title, Status: "请查看", Remark: clipRunes(b.Text, 60), URL: b.Link}
+}
+
+// ownScript takes (or renews) a lease held as "owner|deadline ms": free, expired or already ours.
+// Deadlines are kept in the value (checked against Redis's clock), not only in the TTL, because the
+// embedded Redis does not expire keys by itself.
+var ownScript = redis.NewScript(`
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local v = redis.call("GET", KEYS[1])
+if v then
+  local sep = string.find(v, "|", 1, true)
+  if sep and string.sub(v, 1, sep - 1) ~= ARGV[1] and tonumber(string.sub(v, sep + 1)) > now then
+    return 0
+  end
+end
+redis.call("SET", KEYS[1], ARGV[1] .. "|" .. string.format("%d", now + tonumber(ARGV[2])), "PX", ARGV[2])
+return 1
+`)
+
+// disownScript drops the lease if it is ours.
+var disownScript = redis.NewScript(`
+local v = redis.call("GET", KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. "|" then
+  return redis.call("DEL", KEYS[1])
+end
+return 0
+`)
+
+func (e *Engine) own(ctx context.Context, id uint) (bool, error) {
+	n, err := ownScript.Run(ctx, e.rdb, []string{kv.BroadcastOwnerKey(id)}, e.me, e.o.OwnerLease.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("broadcast: own %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+func (e *Engine) disown(ctx context.Context, id uint) {
+	disownScript.Run(ctx, e.rdb, []string{kv.BroadcastOwnerKey(id)}, e.me)
+}
+
+// ownerLoop expands and feeds one broadcast while this process owns it, until it is final.
+func (e *Engine) ownerLoop(ctx context.Context, id uint) error {
+	var cursor uint64
+	renewed := time.Now()
+	for ctx.Err() == nil {
+		if time.Since(renewed) > e.o.OwnerLease/3 {
+			ok, err := e.own(ctx, id)
+			if err != nil || !ok {
+				return err
+			}
+			renewed = time.Now()
+		}
+		busy, final, err := e.step(ctx, id, &cursor)
+		if err != nil || final {
+			return err
+		}
+		wait := e.o.Poll / 4
+		if busy {
+			wait = 20 * time.Millisecond
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Step does one piece of an owner's work on broadcast id (tests drive it; Run's owners loop on it):
+// start it, expand a batch of its audience, or feed due recipients to the queue; and mark it done
+// when nothing is left. busy: there is more to do at once; final: the broadcast is over.
+func (e *Engine) step(ctx context.Context, id uint, cursor *uint64) (busy, final bool, err error) {
+	db := e.s.db.WithContext(ctx)
+	var b models.Broadcast
+	if err := db.Take(&b, id).Error; err != nil {
+		return false, false, fmt.Errorf("broadcast: load %d: %w", id, err)
+	}
+	now := e.s.now()
+	switch b.Status {
+	case models.BroadcastScheduled:
+		if b.SendAt.After(now) {
+			return false, true, nil // not yet: the poller starts an owner again when it is due
+		}
+		err := db.Model(&models.Broadcast{}).Where("id = ? AND status = ?", id, models.BroadcastScheduled).
+			Updates(map[string]any{"status": models.BroadcastSending, "started_at": now, "updated_at": now}).Error
+		if err != nil {
+			return false, false, fmt.Errorf("broadcast: start %d: %w", id, err)
+		}
+		e.s.log.InfoContext(ctx, "broadcast: started", "broadcast", id)
+		return true, false, nil
+	case models.BroadcastPaused, models.BroadcastPending:
+		return false, b.Status == models.BroadcastPending, nil
+	case models.BroadcastCancelled:
+		if err := cancelQueued(db, id, now); err != nil {
+			return false, false, err
+		}
+		left, err := e.anyQueued(ctx, id)
+		if err != nil || left {
+			return false, false, err
+		}
+		err = db.Model(&models.Broadcast{}).Where("id = ?", id).Updates(map[string]any{"finished_at": now, "updated_at": now}).Error
+		return false, true, err
+	case models.BroadcastSending:
+	default:
+		return false, true, nil
+	}
+	if b.ExpandedAt == nil {
+		// Recipients of the batches expanded so far are fed at once: sending starts within a step.
+		if err := e.expand(ctx, &b); err != nil {
+			return false, false, err
+		}
+		_, err := e.feed(ctx, &b, cursor)
+		return true, false, err
+	}
+	fed, err := e.feed(ctx, &b, cursor)
+	if err != nil || fed > 0 {
+		return fed > 0, false, err
+	}
+	if *cursor != 0 {
+		*cursor = 0 // the end of a pass: start the next one from the beginning
+		return true, false, nil
+	}
+	left, err := e.anyQueued(ctx, id)
+	if err != nil || left {
+		return false, false, err
+	}
+	res := db.Model(&models.Broadcast{}).Where("id = ? AND status = ?", id, models.BroadcastSending).
+		Updates(map[string]any{"status": models.BroadcastDone, "finished_at": now, "updated_at": now})
+	if res.Error != nil {
+		return false, false, fmt.Errorf("broadcast: finish %d: %w", id, res.Error)
+	}
+	e.s.log.InfoContext(ctx, "broadcast: done", "broadcast", id)
+	return false, res.RowsAffected == 1, nil
+}
+
+func (e *Engine) anyQueued(ctx context.Context, id uint) (bool, error) {
+	var ids []uint64
+	err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ?", id, models.DeliveryQueued).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return false, fmt.Errorf("broadcast: queued recipients of %d: %w", id, err)
+	}
+	return len(ids) > 0, nil
+}
+
+// expand turns the next batch of the audience (members in id order after the cursor) into delivery
+// rows, in one transaction with the cursor, so that an expansion cut short resumes where it stopped.
+// Members with no official-account openid are recorded as skipped.
+func (e *Engine) expand(ctx context.Context, b *models.Broadcast) error {
+	db := e.s.db.WithContext(ctx)
+	var paths []string
+	if err := db.Model(&models.BroadcastOrg{}).Where("broadcast_id = ?", b.ID).Pluck("path", &paths).Error; err != nil {
+		return fmt.Errorf("broadcast: audience of %d: %w", b.ID, err)
+	}
+	// The orgs of the subtrees, by id: a few hundred ids make a cheaper filter than a join per batch.
+	var orgIDs []uint
+	q := db.Model(&models.Org{}).Where("1 = 0")
+	for _, p := range paths {
+		q = q.Or("path = ? OR path LIKE ? ESCAPE '!'", p, scope.SubtreeLike(p))
+	}
+	if err := q.Pluck("id", &orgIDs).Error; err != nil {
+		return fmt.Errorf("broadcast: audience orgs of %d: %w", b.ID, err)
+	}
+	now := e.s.now()
+	finish := func(tx *gorm.DB) error {
+		return tx.Model(&models.Broadcast{}).Where("id = ?", b.ID).Updates(map[string]any{"expanded_at": now, "updated_at": now}).Error
+	}
+	if len(orgIDs) == 0 {
+		return finish(db)
+	}
+	members := func() *gorm.DB {
+		m := db.Table("members").Where("active = ? AND id > ? AND org_id IN ?", true, b.ExpandCursor, orgIDs)
+		if b.Roles != "" {
+			m = m.Where("role IN ?", strings.Split(b.Roles, ","))
+		}
+		return m
+	}
+	var ends []uint
+	if err := members().Order("id").Offset(e.o.Expand-1).Limit(1).Pluck("id", &ends).Error; err != nil {
+		return fmt.Errorf("broadcast: expand %d: %w", b.ID, err)
+	}
+	last := len(ends) == 0
+	insert, ignore := insertIgnore(db)
+	sql := insert + ` deliveries (broadcast_id, member_id, org_id, open_id, status, due_at, claim, attempts, unsure, dup, via, err_code, reason, updated_at)
+SELECT ?, id, org_id, COALESCE(oa_open_id, ''), CASE WHEN oa_open_id IS NULL THEN ? ELSE ? END, ?, '', 0, ?, 0, '', 0,
+  CASE WHEN oa_open_id IS NULL THEN ? ELSE '' END, ?
+FROM members WHERE active = ? AND id > ? AND org_id IN ?`
+	args := []any{b.ID, models.DeliverySkipped, models.DeliveryQueued, now, false, reasonUnbound, now, true, b.ExpandCursor, orgIDs}
+	if !last {
+		sql += " AND id <= ?"
+		args = append(args, ends[0])
+	}
+	if b.Roles != "" {
+		sql += " AND role IN ?"
+		args = append(args, strings.Split(b.Roles, ","))
+	}
+	sql += ignore
+	return db.Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(sql, args...)
+		if res.Error != nil {
+			return fmt.Errorf("broadcast: expand %d: %w", b.ID, res.Error)
+		}
+		upd := map[string]any{"recipients": gorm.Expr("recipients + ?", res.RowsAffected), "updated_at": now}
+		if last {
+			upd["expanded_at"] = now
+		} else {
+			upd["expand_cursor"] = ends[0]
+		}
+		if err := tx.Model(&models.Broadcast{}).Where("id = ?", b.ID).Updates(upd).Error; err != nil {
+			return fmt.Errorf("broadcast: expand %d: cursor: %w", b.ID, err)
+		}
+		if last {
+			e.s.log.InfoContext(ctx, "broadcast: audience expanded", "broadcast", b.ID)
+		}
+		return nil
+	})
+}
+
+// reasonUnbound is why a member with no WeChat bound is skipped.
+const reasonUnbound = "未绑定微信"
+
+// feed hands due recipients (queued, not held, due) to the queue in batches, keeping at most Backlog
+// entries waiting. It returns how many it handed out; cursor walks the recipients in id order across
+// calls, so a pass over 600,000 rows never rescans the ones already handed out.
+func (e *Engine) feed(ctx context.Context, b *models.Broadcast, cursor *uint64) (int, error) {
+	db := e.s.db.WithContext(ctx)
+	now := e.s.now()
+	if err := e.checkEpoch(ctx, b, now); err != nil {
+		return 0, err
+	}
+	waiting, err := e.rdb.XLen(ctx, kv.BroadcastQueueKey).Result()
+	if err != nil {
+		return 0, fmt.Errorf("broadcast: queue length: %w", err)
+	}
+	room := e.o.Backlog - int(waiting)
+	if room <= 0 {
+		return 0, nil
+	}
+	room = min(room, 50) // a step stays short: the owner renews its lease between steps
+	var ids []uint64
+	err = db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND id > ? AND due_at <= ?", b.ID, models.DeliveryQueued, *cursor, now).
+		Order("id").Limit(room*e.o.Batch).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, fmt.Errorf("broadcast: due recipients of %d: %w", b.ID, err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	// Handed out: not again before HandOut (unless the queue is lost, see checkEpoch). The range
+	// covers exactly the rows read (the same condition), a row changed since is skipped by the claim.
+	// A row whose claim expired (its worker died) is freed, and marked unsure: it may have been sent.
+	// (The assignments are in this order on purpose: MySQL evaluates them left to right.)
+	err = db.Exec(`UPDATE deliveries SET unsure = CASE WHEN claim <> '' THEN ? ELSE unsure END, claim = '', due_at = ?
+WHERE broadcast_id = ? AND status = ? AND id >= ? AND id <= ? AND due_at <= ?`,
+		true, now.Add(e.o.HandOut), b.ID, models.DeliveryQueued, ids[0], ids[len(ids)-1], now).Error
+	if err != nil {
+		return 0, fmt.Errorf("broadcast: hand out recipients of %d: %w", b.ID, err)
+	}
+	pipe := e.rdb.Pipeline()
+	for i := 0; i < len(ids); i += e.o.Batch {
+		part := ids[i:min(i+e.o.Batch, len(ids))]
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: kv.BroadcastQueueKey, MaxLen: kv.BroadcastQueueMaxLen, Approx: true,
+			Values: []any{"b", b.ID, "ids", joinIDs(part)}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("broadcast: queue recipients of %d: %w", b.ID, err)
+	}
+	*cursor = ids[len(ids)-1]
+	return len(ids), nil
+}
+
+// checkEpoch notices a lost queue: when Redis's data set is not the one b's recipients were handed
+// out on (an embedded Redis restarted with its process), they are due again at once.
+func (e *Engine) checkEpoch(ctx context.Context, b *models.Broadcast, now time.Time) error {
+	epoch, err := e.epoch(ctx)
+	if err != nil || epoch == b.QueueEpoch {
+		return err
+	}
+	db := e.s.db.WithContext(ctx)
+	if b.QueueEpoch != "" {
+		res := db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND claim = ? AND due_at > ?", b.ID, models.DeliveryQueued, "", now).
+			UpdateColumn("due_at", now)
+		if res.Error != nil {
+			return fmt.Errorf("broadcast: re-queue %d: %w", b.ID, res.Error)
+		}
+		e.s.log.WarnContext(ctx, "broadcast: the queue was lost, recipients handed out again", "broadcast", b.ID, "recipients", res.RowsAffected)
+	}
+	if err := db.Model(&models.Broadcast{}).Where("id = ?", b.ID).UpdateColumn("queue_epoch", epoch).Error; err != nil {
+		return fmt.Errorf("broadcast: epoch of %d: %w", b.ID, err)
+	}
+	b.QueueEpoch = epoch
+	return nil
+}
+
+func (e *Engine) epoch(ctx context.Context) (string, error) {
+	if _, err := e.rdb.SetNX(ctx, kv.BroadcastEpochKey, randomHex(8), 0).Result(); err != nil {
+		return "", fmt.Errorf("broadcast: epoch: %w", err)
+	}
+	v, err := e.rdb.Get(ctx, kv.BroadcastEpochKey).Result()
+	if err != nil {
+		return "", fmt.Errorf("broadcast: epoch: %w", err)
+	}
+	return v, nil
+}
+
+func joinIDs(ids []uint64) string {
+	var sb strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.FormatUint(id, 10))
+	}
+	return sb.String()
+}
+
+func splitIDs(s string) []uint64 {
+	out := make([]uint64, 0, strings.Count(s, ",")+1)
+	for _, f := range strings.Split(s, ",") {
+		if id, err := strconv.ParseUint(f, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ensureGroup creates the consumer group (and the stream) once.
+func (e *Engine) ensureGroup(ctx context.Context) error {
+	err := e.rdb.XGroupCreateMkStream(ctx, kv.BroadcastQueueKey, kv.BroadcastGroup, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("broadcast: consumer group: %w", err)
+	}
+	return nil
+}
+
+// worker reads queue entries through the consumer group and delivers them.
+func (e *Engine) worker(ctx context.Context, n int) {
+	consumer := e.me
+	grouped := false
+	for ctx.Err() == nil {
+		if !grouped {
+			if err := e.ensureGroup(ctx); err != nil {
+				e.s.log.WarnContext(ctx, "broadcast: worker", "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			grouped = true
+		}
+		res, err := e.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: kv.BroadcastGroup, Consumer: consumer,
+			Streams: []string{kv.BroadcastQueueKey, ">"}, Count: 1, Block: e.o.Poll}).Result()
+		if errors.Is(err, redis.Nil) || ctx.Err() != nil {
+			continue
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "NOGROUP") {
+				grouped = false // the queue was lost (an embedded Redis restarted, a flush)
+			} else {
+				e.s.log.WarnContext(ctx, "broadcast: read the queue", "err", err)
+			}
+			sleep(ctx, time.Second)
+			continue
+		}
+		for _, st := range res {
+			for _, m := range st.Messages {
+				e.handle(ctx, m)
+			}
+		}
+	}
+}
+
+// autoclaim takes over queue entries that a consumer read and never finished (its process died) once
+// they have been idle for the claim lease.
+func (e *Engine) autoclaim(ctx context.Context) {
+	for sleep(ctx, e.o.ClaimLease/2) {
+		msgs, _, err := e.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: kv.BroadcastQueueKey, Group: kv.BroadcastGroup,
+			Consumer: e.me, MinIdle: e.o.ClaimLease, Start: "0-0", Count: 50}).Result()
+		if err != nil {
+			continue
+		}
+		for _, m := range msgs {
+			e.handle(ctx, m)
+		}
+	}
+}
+
+// sleep waits d; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// handle delivers one queue entry and removes it from the queue. An entry whose work could not be
+// recorded (the database down) stays pending: another worker takes it over after the claim lease.
+func (e *Engine) handle(ctx context.Context, m redis.XMessage) {
+	bid, _ := strconv.ParseUint(fmt.Sprint(m.Values["b"]), 10, 64)
+	ids := splitIDs(fmt.Sprint(m.Values["ids"]))
+	if err := e.Deliver(ctx, uint(bid), ids); err != nil {
+		if ctx.Err() == nil {
+			e.s.log.ErrorContext(ctx, "broadcast: deliver", "broadcast", bid, "err", err)
+		}
+		return
+	}
+	bg := context.WithoutCancel(ctx)
+	pipe := e.rdb.Pipeline()
+	pipe.XAck(bg, kv.BroadcastQueueKey, kv.BroadcastGroup, m.ID)
+	pipe.XDel(bg, kv.BroadcastQueueKey, m.ID)
+	if _, err := pipe.Exec(bg); err != nil {
+		e.s.log.WarnContext(ctx, "broadcast: acknowledge", "err", err)
+	}
+}
+
+// stateOf is a broadcast's state as the last poll saw it, or from the database when the poll has not
+// seen it yet or saw it not sending (it may have started since).
+func (e *Engine) stateOf(ctx context.Context, id uint) (string, notify.Notice, error) {
+	e.mu.Lock()
+	st, ok := e.states[id]
+	note := e.notes[id]
+	e.mu.Unlock()
+	if ok && st == models.BroadcastSending {
+		return st, note, nil
+	}
+	var b models.Broadcast
+	if err := e.s.db.WithContext(ctx).Select("id, status, title, text, link").Take(&b, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return "", note, nil
+		}
+		return "", note, fmt.Errorf("broadcast: state of %d: %w", id, err)
+	}
+	note = noticeOf(&b)
+	e.mu.Lock()
+	e.states[id], e.notes[id] = b.Status, note
+	e.mu.Unlock()
+	return b.Status, note, nil
+}
+
+// claimed is one recipient a worker holds.
+type claimed struct {
+	ID       uint64
+	OpenID   string
+	Attempts int
+}
+
+// outcome is how one send went.
+type outcome struct {
+	d       claimed
+	via     string
+	err     error
+	skipped bool // not tried (a cool-down began, or the process is stopping)
+}
+
+// Deliver sends broadcast id to the recipients ids (one queue entry): it claims those still queued
+// and free in the database, sends under the shared rate limit, and records every outcome. Tests call
+// it directly; workers call it for each entry.
+func (e *Engine) Deliver(ctx context.Context, id uint, ids []uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	st, note, err := e.stateOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st != models.BroadcastSending {
+		return nil // paused, cancelled or gone: the owner hands them out again (or sweeps them)
+	}
+	db := e.s.db.WithContext(ctx)
+	now := e.s.now()
+	token := randomHex(8)
+	// A row whose earlier claim was never resolved (a worker died) or whose last send timed out may
+	// have reached him already: this send counts as a possible duplicate.
+	// (The assignments are in this order on purpose: MySQL evaluates them left to right.)
+	res := db.Exec(`UPDATE deliveries SET dup = dup + CASE WHEN claim <> '' OR unsure THEN 1 ELSE 0 END, unsure = ?, claim = ?,
+  due_at = ?, attempts = attempts + 1
+WHERE id IN ? AND status = ? AND (claim = '' OR due_at <= ?)`, false, token, now.Add(e.o.ClaimLease), ids, models.DeliveryQueued, now)
+	if res.Error != nil {
+		return fmt.Errorf("broadcast: claim recipients of %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	var ds []claimed
+	if err := db.Model(&models.Delivery{}).Select("id, open_id, attempts").Where("id IN ? AND claim = ?", ids, token).Find(&ds).Error; err != nil {
+		return fmt.Errorf("broadcast: claimed recipients of %d: %w", id, err)
+	}
+	e.inFlight.Add(int64(len(ds)))
+	defer e.inFlight.Add(-int64(len(ds)))
+
+	openIDs := make([]string, len(ds))
+	for i, d := range ds {
+		openIDs[i] = d.OpenID
+	}
+	last, err := e.tell.LastSeen(ctx, openIDs)
+	if err != nil {
+		last = map[string]time.Time{} // no window known: template messages for everyone
+	}
+	outs := e.send(ctx, ds, last, note)
+	// What went out is recorded even when the process is stopping.
+	return e.recordOutcomes(context.WithoutCancel(ctx), id, token, outs)
+}
+
+// send sends to every claimed recipient, Senders at a time, taking permits from the shared limiter
+// in small batches and stopping early for a cool-down or when ctx ends.
+func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Time, note notify.Notice) []outcome {
+	outs := make([]outcome, len(ds))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var stop atomic.Bool
+	for range min(e.o.Senders, len(ds)) {
+		wg.Go(func() {
+			for i := range work {
+				d := ds[i]
+				if stop.Load() || ctx.Err() != nil {
+					outs[i] = outcome{d: d, skipped: true}
+					continue
+				}
+				// In-flight sends finish even when the process is stopping: cut short, they would
+				// have an unknown outcome and be counted as possible duplicates when retried.
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.o.SendTimeout)
+				r, err := e.tell.TellSeen(sctx, d.OpenID, last[d.OpenID], note)
+				cancel()
+				outs[i] = outcome{d: d, via: r.Via, err: err}
+				if cool := cooldownFor(notify.Code(err)); cool > 0 {
+					stop.Store(true)
+					e.coolDown(context.WithoutCancel(ctx), cool)
+				}
+			}
+		})
+	}
+	i := 0
+	for i < len(ds) {
+		if stop.Load() || ctx.Err() != nil || !e.waitCooldown(ctx) {
+			break
+		}
+		n, err := e.limit.Take(ctx, min(e.o.Senders, len(ds)-i))
+		if err != nil {
+			break
+		}
+		for j := 0; j < n && i < len(ds); j++ {
+			work <- i
+			i++
+		}
+	}
+	for ; i < len(ds); i++ {
+		outs[i] = outcome{d: ds[i], skipped: true}
+	}
+	close(work)
+	wg.Wait()
+	return outs
+}
+
+// cooldownFor is how long every server stops sending after WeChat answered code: busy (-1), the
+// daily API quota (45009) or calls too frequent (45011). 45047 is one person's quota: his alone.
+func cooldownFor(code int64) time.Duration {
+	switch code {
+	case -1:
+		return 2 * time.Second
+	case 45011:
+		return 10 * time.Second
+	case 45009:
+		return 10 * time.Minute
+	}
+	return 0
+}
+
+// coolDown stops every server's sending for d (the deadline is the value: the embedded Redis does not
+// expire keys by itself).
+func (e *Engine) coolDown(ctx context.Context, d time.Duration) {
+	until := time.Now().Add(d).UnixMilli()
+	e.rdb.Set(ctx, kv.BroadcastCooldownKey, until, d)
+	e.s.log.WarnContext(ctx, "broadcast: WeChat asks to slow down, sending paused", "for", d)
+}
+
+// waitCooldown waits out a cool-down (at most a few seconds at a time, then the caller gives up the
+// rest of its batch); false when ctx ended or the cool-down goes on.
+func (e *Engine) waitCooldown(ctx context.Context) bool {
+	v, err := e.rdb.Get(ctx, kv.BroadcastCooldownKey).Int64()
+	if err != nil {
+		return true // none (or Redis unreachable: the limiter fails next anyway)
+	}
+	wait := time.Until(time.UnixMilli(v))
+	if wait <= 0 {
+		return true
+	}
+	if wait > 5*time.Second {
+		return false
+	}
+	return sleep(ctx, wait)
+}
+
+// Reasons of failures, as the console and the command line show them.
+func reasonOf(err error) string {
+	switch code := notify.Code(err); {
+	case errors.Is(err, notify.ErrNoWay):
+		return "48小时内没有互动，且未配置模板消息"
+	case code == notify.CodeNotFollowing:
+		return "已取消关注公众号"
+	case code == notify.CodeBadOpenID:
+		return "微信账号无效"
+	case code == notify.CodeNoAuth:
+		return "用户未授权接收订阅通知"
+	case code == notify.CodeQuotaUsed:
+		return "客服消息次数已用完"
+	case code == notify.CodeWindowClosed:
+		return "已超出48小时互动期"
+	case code == 45009:
+		return "接口调用次数已达当日上限"
+	case code == -1:
+		return "微信系统繁忙"
+	case code != 0:
+		return "微信拒绝发送（" + strconv.FormatInt(code, 10) + "）"
+	case !notify.NotDelivered(err):
+		return "请求超时"
+	}
+	return "网络错误"
+}
+
+// result is the database change of a group of outcomes.
+type result struct {
+	status, via, reason string
+	code                int
+	unsure              bool
+	due                 time.Time // retries: when the next attempt may go
+	release             bool      // not tried: the attempt is given back
+}
+
+// recordOutcomes writes the outcomes of a batch, one statement per kind of outcome.
+func (e *Engine) recordOutcomes(ctx context.Context, id uint, token string, outs []outcome) error {
+	now := e.s.now()
+	groups := map[result][]uint64{}
+	dues := map[int]time.Time{} // one backoff per attempt count, so that a batch's retries are one statement
+	due := func(attempts int) time.Time {
+		if _, ok := dues[attempts]; !ok {
+			dues[attempts] = now.Add(e.backoff(attempts))
+		}
+		return dues[attempts]
+	}
+	for _, o := range outs {
+		var r result
+		switch {
+		case o.skipped:
+			r = result{status: models.DeliveryQueued, release: true, due: now}
+		case o.err == nil:
+			r = result{status: models.DeliverySent, via: o.via}
+		case notify.Permanent(o.err):
+			r = result{status: models.DeliveryFailed, via: o.via, code: int(notify.Code(o.err)), reason: reasonOf(o.err)}
+		case o.d.Attempts >= e.o.MaxAttempts:
+			r = result{status: models.DeliveryFailed, via: o.via, code: int(notify.Code(o.err)), reason: "重试次数用完：" + reasonOf(o.err),
+				unsure: !notify.NotDelivered(o.err)}
+		default:
+			r = result{status: models.DeliveryQueued, code: int(notify.Code(o.err)), reason: reasonOf(o.err),
+				unsure: !notify.NotDelivered(o.err), due: due(o.d.Attempts)}
+		}
+		groups[r] = append(groups[r], o.d.ID)
+	}
+	for r, ids := range groups {
+		upd := map[string]any{"claim": "", "status": r.status, "updated_at": now}
+		switch {
+		case r.release:
+			upd["attempts"] = gorm.Expr("attempts - 1")
+			upd["due_at"] = r.due
+		case r.status == models.DeliverySent:
+			upd["via"], upd["sent_at"], upd["err_code"], upd["reason"] = r.via, now, 0, ""
+		case r.status == models.DeliveryFailed:
+			upd["via"], upd["err_code"], upd["reason"], upd["unsure"] = r.via, r.code, r.reason, r.unsure
+		default:
+			upd["err_code"], upd["reason"], upd["unsure"], upd["due_at"] = r.code, r.reason, r.unsure, r.due
+		}
+		err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id IN ? AND claim = ?", ids, token).UpdateColumns(upd).Error
+		if err != nil {
+			return fmt.Errorf("broadcast: record outcomes of %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// backoff is the wait before attempt n+1: Backoff doubled per attempt, with jitter, at most an hour.
+func (e *Engine) backoff(attempts int) time.Duration {
+	d := float64(e.o.Backoff) * math.Pow(2, float64(max(attempts-1, 0)))
+	d = math.Min(d, float64(time.Hour))
+	return time.Duration(d * (0.75 + mrand.Float64()/2))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
