@@ -166,7 +166,7 @@ func (s *Service) handleLocateStep(ctx context.Context, c *bot.Context) error {
 	}
 	switch {
 	case isLocation(c.Msg):
-		return s.checkInAt(ctx, c, st.Kind, "")
+		return s.checkInAt(ctx, c, st.Kind)
 	case c.Msg.Kind == bot.KindText && c.Norm == "取消":
 		c.ClearStep()
 		return c.Text(textCanceled)
@@ -188,7 +188,7 @@ func (s *Service) handleOffsiteStep(ctx context.Context, c *bot.Context) error {
 	}
 	switch {
 	case isLocation(c.Msg):
-		return s.checkInAt(ctx, c, st.Kind, "")
+		return s.checkInAt(ctx, c, st.Kind)
 	case c.Msg.Kind != bot.KindText:
 		return bot.ErrPass
 	case c.Norm == "取消":
@@ -213,8 +213,9 @@ func (s *Service) handleOffsiteKeyword(_ context.Context, c *bot.Context) error 
 	return c.Text(textNoOffsite)
 }
 
-// checkInAt completes a check-in with the message's location (reason: off-site, "" = refuse outside).
-func (s *Service) checkInAt(ctx context.Context, c *bot.Context, kind, reason string) error {
+// checkInAt completes a check-in with the message's location; outside the fence it is refused and
+// the position kept for 外勤 原因.
+func (s *Service) checkInAt(ctx context.Context, c *bot.Context, kind string) error {
 	m := c.Msg
 	acc := 0.0
 	if m.Kind == bot.KindEvent {
@@ -224,7 +225,7 @@ func (s *Service) checkInAt(ctx context.Context, c *bot.Context, kind, reason st
 		}
 	}
 	res, err := s.CheckIn(ctx, CheckInput{Member: c.Member, Kind: kind, Lat: m.Lat, Lng: m.Lng, Accuracy: acc,
-		Source: models.CheckSourceChat, Reason: reason, DedupKey: m.Channel + ":" + m.DedupID()})
+		Source: models.CheckSourceChat, DedupKey: m.Channel + ":" + m.DedupID()})
 	if res != nil && res.CheckIn == nil && res.Already == nil {
 		// Refused: keep the position for 外勤 原因.
 		if err := c.SetStep(stepOffsite, offsiteData{Kind: kind, Lat: m.Lat, Lng: m.Lng, Acc: acc}, locateWindow); err != nil {

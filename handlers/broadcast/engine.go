@@ -575,7 +575,11 @@ func (e *Engine) worker(ctx context.Context, n int) {
 			}
 			grouped = true
 		}
-		res, err := e.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: kv.BroadcastGroup, Consumer: consumer,
+		// The read is not cut short when ctx ends: a blocked read given up on the client's side may
+		// still take an entry on the server's (the embedded Redis does), which then waits for a
+		// takeover. It ends by itself within Poll; an entry it brings after ctx ended stays pending,
+		// taken over by another worker after the claim lease (its recipients are fed again anyway).
+		res, err := e.rdb.XReadGroup(context.WithoutCancel(ctx), &redis.XReadGroupArgs{Group: kv.BroadcastGroup, Consumer: consumer,
 			Streams: []string{kv.BroadcastQueueKey, ">"}, Count: 1, Block: e.o.Poll}).Result()
 		if errors.Is(err, redis.Nil) || ctx.Err() != nil {
 			continue

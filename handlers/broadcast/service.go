@@ -444,6 +444,9 @@ func (s *Service) Approve(ctx context.Context, v *console.Viewer, id uint) (*mod
 	if err != nil {
 		return nil, err
 	}
+	if b.Status != models.BroadcastPending {
+		return nil, ErrState
+	}
 	if b.CreatedByID != nil && *b.CreatedByID == v.AccountID {
 		return nil, console.Invalid("approve", "需要另一位管理员审批，不能审批自己发起的群发")
 	}

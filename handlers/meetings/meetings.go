@@ -5,12 +5,19 @@
 // marks and the minutes and photos, exports the attendance, and flags branches whose meetings are
 // overdue.
 //
-// Rules (chosen here, see the README's meeting section):
+// Rules (chosen here):
 //   - check-in opens CheckInOpensBefore (30 min) before the start and closes at the end; a check-in
-//     later than LateAfter (10 min) after the start is late;
-//   - codes are 6 digits, unique among the meetings that have not ended;
+//     later than LateAfter (10 min) after the start is late; an expected attendee not checked in by
+//     the end is absent (缺席), unless the secretary recorded an excused absence (请假);
+//   - codes are 6 digits without a leading zero, unique among the meetings that have not ended; an
+//     ended meeting's code is still recognized for a week (to answer "已经结束");
 //   - a meeting created with its start already past is back-entered (补录): it gets no code and no QR
-//     code, and only the console records its attendance.
+//     code, and only the console records its attendance; one that has started but not ended cannot
+//     be entered at all (its check-ins would be lost);
+//   - the expected attendees default to the org's active members (not its subtree's);
+//   - attachments (minutes, photos) are JPEG, PNG, WebP, PDF or .docx, at most 5 MB each and 30 per
+//     meeting, kept in the database (Yanzhen has no data directory);
+//   - frequencies (frequency.go) apply to branches, the orgs at village level and below.
 package meetings
 
 import (

@@ -362,7 +362,7 @@ func (p meetingPage) Rel(path string) string { return rel(p.Scope, path) }
 // markOptions are the statuses the console can set.
 var markOptions = []statusOption{
 	{models.MeetingPresent, "出席"}, {models.MeetingLate, "迟到"}, {models.MeetingExcused, "请假"},
-	{models.MeetingAbsent, "缺席"}, {models.MeetingExpected, "清除登记"},
+	{models.MeetingAbsent, "缺席"}, {models.MeetingExpected, "未到（清除登记）"},
 }
 
 func (s *Service) meeting(c *gin.Context) (*MeetingRow, bool) {

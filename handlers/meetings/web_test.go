@@ -241,3 +241,40 @@ func xlsxCells(t *testing.T, body string) string {
 	}
 	return sb.String()
 }
+
+// TestCodesUnique: meetings that have not ended never share a code.
+func TestCodesUnique(t *testing.T) {
+	e := consoletest.New(t)
+	seen := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		m := createMeeting(t, e, consoletest.Secretary, committee(e))
+		if len(m.Code) != 6 || m.Code[0] == '0' || seen[m.Code] {
+			t.Fatalf("meeting %d: code %q (seen: %v)", i, m.Code, seen[m.Code])
+		}
+		seen[m.Code] = true
+	}
+}
+
+// TestScreenCount: the projection page refreshes its count as an htmx fragment, without asking
+// WeChat for the QR code again.
+func TestScreenCount(t *testing.T) {
+	e := consoletest.New(t)
+	m := createMeeting(t, e, consoletest.Secretary, committee(e))
+	e.BindAs("oa-wang", "王德明")
+	setClock(e, at(e, 11, 21, 14, 0))
+	e.Send(e.OA().Text("oa-wang", "签到 "+m.Code))
+	c := e.Login(consoletest.Secretary)
+	req, _ := http.NewRequest(http.MethodGet, e.URL+fmt.Sprintf("/console/meetings/%d/screen", m.ID), nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", "count")
+	res, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(res.Body)
+	if got := strings.TrimSpace(buf.String()); res.StatusCode != http.StatusOK || got != "已到 <strong>1</strong> / 应到 4 人" {
+		t.Errorf("count fragment: %d %q", res.StatusCode, got)
+	}
+}

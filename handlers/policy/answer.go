@@ -31,20 +31,19 @@ type unit struct {
 // meaningful terms (bigrams, numbers, words) weighted by IDF, plus a bonus for a number when the question
 // asks for one.
 type focus struct {
+	terms   []index.Term
 	weights []float64
-	pos     map[string]int
 	bonus   float64
 	total   float64 // the most a window can score
 }
 
 func newFocus(question string, q []index.Term, idx *index.Index) *focus {
-	f := &focus{weights: make([]float64, len(q)), pos: make(map[string]int, len(q))}
+	f := &focus{terms: q, weights: make([]float64, len(q))}
 	for i, t := range q {
 		if i >= 64 || t.Kind == index.Uni {
 			continue
 		}
 		f.weights[i] = idx.Weight(t.Kind) * idx.IDF(t.Text)
-		f.pos[t.Text] = i
 		f.total += f.weights[i]
 	}
 	if quantityRe.MatchString(index.Fold(question)) {
@@ -56,21 +55,41 @@ func newFocus(question string, q []index.Term, idx *index.Index) *focus {
 	return f
 }
 
-// window returns the clauses of a passage and the best run of them, [bi, bj], with its score.
-func (f *focus) window(rs []rune) (units []unit, bi, bj int, best float64) {
-	folded := []rune(index.Fold(string(rs)))
+// window returns the clauses of a passage (rs, and folded, the same folded rune for rune) and the best
+// run of them, [bi, bj], with its score.
+func (f *focus) window(rs []rune, folded string) (units []unit, bi, bj int, best float64) {
+	fr := []rune(folded)
+	if len(fr) != len(rs) {
+		fr = []rune(index.Fold(string(rs)))
+	}
 	units = clauses(rs)
 	if len(units) == 0 {
 		return nil, 0, 0, 0
 	}
 	for k := range units {
 		u := &units[k]
-		for _, t := range index.Tokens(string(folded[u.from:u.to])) {
-			if i, ok := f.pos[t.Text]; ok {
-				u.terms |= 1 << i
-			}
-			if t.Kind == index.Num && f.bonus > 0 && strings.ContainsAny(string(rs[u.from:u.to]), "0123456789０１２３４５６７８９") {
-				u.number = true // written in digits: 两次 in a story is no answer to 多少个
+		clause := string(fr[u.from:u.to])
+		digits := strings.ContainsAny(clause, "0123456789")
+		u.number = digits && f.bonus > 0 // written in digits: 两次 in a story is no answer to 多少个
+		var toks map[string]bool
+		for i, t := range f.terms {
+			switch {
+			case f.weights[i] == 0:
+			case t.Kind == index.Bi || t.Kind == index.Word:
+				// A substring test is the token test for Han bigrams, and much cheaper.
+				if strings.Contains(clause, t.Text) {
+					u.terms |= 1 << i
+				}
+			case digits || t.Kind == index.NumUnit:
+				if toks == nil {
+					toks = map[string]bool{}
+					for _, x := range index.Tokens(clause) {
+						toks[x.Text] = true
+					}
+				}
+				if toks[t.Text] {
+					u.terms |= 1 << i
+				}
 			}
 		}
 	}
@@ -108,24 +127,24 @@ func (f *focus) window(rs []rune) (units []unit, bi, bj int, best float64) {
 	return units, bi, bj, best
 }
 
-// share is how much of the question the passage's best window answers (0–1).
-func (f *focus) share(passage string) float64 {
+// share is how much of the question a passage's best window answers (0–1); folded is its text.
+func (f *focus) share(folded string) float64 {
 	if f.total == 0 {
 		return 0
 	}
-	_, _, _, s := f.window([]rune(passage))
+	_, _, _, s := f.window([]rune(folded), folded)
 	return s / f.total
 }
 
 // Trim returns the sentence(s) of passage that answer the question (q: its QueryTerms), at most
 // maxQuote characters, with "…" where it cut a sentence.
 func Trim(passage, question string, q []index.Term, idx *index.Index) string {
-	return newFocus(question, q, idx).trim(passage)
+	return newFocus(question, q, idx).trim(passage, index.Fold(passage))
 }
 
-func (f *focus) trim(passage string) string {
+func (f *focus) trim(passage, folded string) string {
 	rs := []rune(passage)
-	units, bi, bj, _ := f.window(rs)
+	units, bi, bj, _ := f.window(rs, folded)
 	if len(units) == 0 {
 		return ""
 	}

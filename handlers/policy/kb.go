@@ -20,6 +20,7 @@ type KB struct {
 	FAQs     []FAQ
 
 	idx      *index.Index
+	folded   []string         // Passages[i].Text folded
 	faqTerms [][][]index.Term // per FAQ, per phrasing (question first): its meaningful terms
 	th       Thresholds
 }
@@ -73,7 +74,9 @@ func NewKB(docs []Doc, passages []Passage, faqs []FAQ, p index.Params, th Thresh
 			continue
 		}
 		kb.Passages = append(kb.Passages, p)
-		ps = append(ps, index.Passage{Group: p.Doc, Text: p.Text})
+		f := index.Fold(p.Text)
+		kb.folded = append(kb.folded, f)
+		ps = append(ps, index.Passage{Group: p.Doc, Folded: f})
 	}
 	kb.idx = index.Build(ps, len(docs), p)
 	kb.indexFAQs()
@@ -165,7 +168,7 @@ func (kb *KB) Answer(question string) *Answer {
 	}
 	p := &kb.Passages[top.Passage]
 	a.Kind, a.Passage, a.Doc = AnswerPassage, p, &kb.Docs[p.Doc]
-	a.Quote = fc.trim(p.Text)
+	a.Quote = fc.trim(p.Text, kb.folded[top.Passage])
 	seen := map[int]bool{p.Doc: true}
 	for _, h := range a.Hits[1:] {
 		if len(a.SeeAlso) == 2 || h.Score < top.Score/2 || h.Coverage < kb.th.Passage {
@@ -190,7 +193,7 @@ func (kb *KB) rerank(hits []index.Hit, fc *focus) {
 	}
 	top := hits[0].Score
 	for i := range hits {
-		hits[i].Score = hits[i].Score/top + focusWeight*fc.share(kb.Passages[hits[i].Passage].Text)
+		hits[i].Score = hits[i].Score/top + focusWeight*fc.share(kb.folded[hits[i].Passage])
 	}
 	slices.SortStableFunc(hits, func(a, b index.Hit) int { return cmp.Compare(b.Score, a.Score) })
 }

@@ -69,6 +69,10 @@ func (s *Service) loadSnapshot(st models.PolicyIndexState) (*KB, error) {
 		return nil, fmt.Errorf("policy: snapshot: %d passages, index of %d", len(b.Passages), idx.Len())
 	}
 	kb := &KB{Epoch: h.Epoch, Gen: h.Gen, Docs: b.Docs, Passages: b.Passages, FAQs: b.FAQs, idx: idx, th: s.th}
+	kb.folded = make([]string, len(b.Passages))
+	for i, p := range b.Passages {
+		kb.folded[i] = index.Fold(p.Text)
+	}
 	kb.indexFAQs()
 	return kb, nil
 }

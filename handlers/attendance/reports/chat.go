@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -264,10 +263,4 @@ func (s *Service) MemberWeek(ctx context.Context, memberID uint) (*Week, error) 
 	}
 	w.OnLeave = leave[memberID]
 	return w, nil
-}
-
-// sortedNames sorts names for stable texts (tests, repeated pushes).
-func sortedNames(ns []string) []string {
-	sort.Strings(ns)
-	return ns
 }

@@ -346,3 +346,55 @@ func TestSettingsAndBoard(t *testing.T) {
 		t.Errorf("settings after the refused changes: %+v", row)
 	}
 }
+
+// TestMPBoard: the mini-program shows a member his county's board only once the county made it public,
+// and needs a bound member's session.
+func TestMPBoard(t *testing.T) {
+	e := consoletest.New(t)
+	seedWeek(t, e)
+	if st, _ := e.API("", "GET", "/api/v1/mp/attendance/board", nil, nil); st != http.StatusUnauthorized {
+		t.Errorf("no session: %d", st)
+	}
+	var login struct {
+		Token string `json:"token"`
+	}
+	if st, body := e.API("", "POST", "/api/v1/mp/login", map[string]string{"code": "board-test"}, &login); st != http.StatusOK {
+		t.Fatalf("login: %d %s", st, body)
+	}
+	var code string
+	e.App.DB().Table("members").Where("name = ?", "王德明").Select("bind_code").Row().Scan(&code)
+	if st, body := e.API(login.Token, "POST", "/api/v1/mp/bind", map[string]string{"code": code}, nil); st != http.StatusOK {
+		t.Fatalf("bind: %d %s", st, body)
+	}
+	var board struct {
+		County   struct{ Name string }
+		Public   bool
+		Villages []struct {
+			Name     string
+			Attended int64
+			Expected int64
+			Status   string
+		}
+	}
+	if st, body := e.API(login.Token, "GET", "/api/v1/mp/attendance/board?period=week&date=2026-11-18", nil, &board); st != http.StatusOK ||
+		board.Public || len(board.Villages) != 0 || board.County.Name != "洪雅县" {
+		t.Errorf("board off: %d %s", st, body)
+	}
+	row := models.AttendanceThresholds{OrgID: orgID(t, e, "洪雅县"), Green: 95, Yellow: 85, BoardPublic: true}
+	if err := e.App.DB().Omit("Org").Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	st, body := e.API(login.Token, "GET", "/api/v1/mp/attendance/board?period=week&date=2026-11-18", nil, &board)
+	if st != http.StatusOK || !board.Public || len(board.Villages) != 11 {
+		t.Fatalf("board on: %d %s", st, body)
+	}
+	for _, v := range board.Villages {
+		if v.Name == "郭沟村" && (v.Attended != 11 || v.Expected != 14 || v.Status != "bad") {
+			t.Errorf("郭沟村 on the board: %+v", v)
+		}
+	}
+	lacks(t, "mini-program board", body, "王德明", "刘桂兰")
+	if st, body := e.API(login.Token, "GET", "/api/v1/mp/attendance/board?date=tomorrow", nil, nil); st != http.StatusBadRequest || !strings.Contains(body, "日期") {
+		t.Errorf("bad date: %d %s", st, body)
+	}
+}

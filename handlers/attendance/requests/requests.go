@@ -83,6 +83,9 @@ type DecidedError struct{ Req *Row }
 
 func (e *DecidedError) Error() string { return "requests: already " + e.Req.State }
 
+// errDecidedMeanwhile: another decider claimed the request between the read and the write.
+var errDecidedMeanwhile = errors.New("requests: decided meanwhile")
+
 // ErrNotFound: no such request (or not the caller's to see).
 var ErrNotFound = scope.ErrNotFound
 
@@ -223,7 +226,7 @@ func (s *Service) List(ctx context.Context, sc scope.Scope, f Filter, offset, li
 	}
 	var rows []Row
 	// Pending first, oldest first; then the rest, newest first (no negated ids: MySQL's are unsigned).
-	// ('pending' is a constant: bound parameters in ORDER BY were dropped on PostgreSQL.)
+	// ('pending' is a constant, written inline: gorm's Order takes strings, and ignores a clause.Expr.)
 	err := q.Order("CASE WHEN attend_requests.state = '" + models.RequestPending + "' THEN 0 ELSE 1 END").
 		Order("CASE WHEN attend_requests.state = '" + models.RequestPending + "' THEN attend_requests.id ELSE 0 END").
 		Order("attend_requests.id DESC").
@@ -453,7 +456,11 @@ func (s *Service) RequestLeave(ctx context.Context, memberID uint, l LeaveSpec) 
 		return nil, err
 	}
 	out := &Created{HalfDay: l.HalfDay}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Checks, then one insert, with no transaction around them: on SQLite a transaction that reads and
+	// then writes fails when another writer got in between. Two requests of one member at the same
+	// moment could pass the quota together; approving re-checks it.
+	tx := s.db
+	err := func() error {
 		m, err := s.member(ctx, tx, memberID)
 		if err != nil {
 			return err
@@ -494,7 +501,7 @@ func (s *Service) RequestLeave(ctx context.Context, memberID uint, l LeaveSpec) 
 		}
 		out.Req = &Row{AttendRequest: r, MemberName: m.Name, OrgPath: m.Org.Path}
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -506,7 +513,8 @@ func (s *Service) RequestLeave(ctx context.Context, memberID uint, l LeaveSpec) 
 // already, or the month's quota is used.
 func (s *Service) RequestMakeup(ctx context.Context, memberID uint, mk MakeupSpec) (*Created, error) {
 	out := &Created{}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	tx := s.db // no transaction: see RequestLeave
+	err := func() error {
 		m, err := s.member(ctx, tx, memberID)
 		if err != nil {
 			return err
@@ -550,7 +558,7 @@ func (s *Service) RequestMakeup(ctx context.Context, memberID uint, mk MakeupSpe
 		out.Req = &Row{AttendRequest: r, MemberName: m.Name, OrgPath: m.Org.Path}
 		out.Use = LeaveUse{Quota: q.MakeupPerMonth, Pending: int(n) + 1, Remaining: q.MakeupPerMonth - int(n) - 1}
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}
@@ -578,6 +586,20 @@ func (s *Service) Cancel(ctx context.Context, memberID, id uint) (*Row, error) {
 	}
 	r.State = models.RequestCanceled
 	return &r, nil
+}
+
+// TellNew tells the secretaries of the member's village about a pending request made by another part
+// (an off-site check-in). It returns how many were told.
+func (s *Service) TellNew(ctx context.Context, id uint) (int, error) {
+	r, err := s.get(ctx, s.db, scope.Everything(), id)
+	if err != nil {
+		return 0, err
+	}
+	if r.State != models.RequestPending {
+		return 0, nil
+	}
+	told, _ := s.tellDeciders(ctx, r)
+	return told, nil
 }
 
 // tellDeciders tells the bound secretaries of the member's village about a new request. It returns
@@ -639,17 +661,32 @@ func (s *Service) Decide(ctx context.Context, sc scope.Scope, id uint, approve b
 	if rs := []rune(note); len(rs) > maxReason {
 		note = string(rs[:maxReason])
 	}
-	var r *Row
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if r, err = s.get(ctx, tx, sc, id); err != nil {
-			return err
+	r, err := s.get(ctx, s.db, sc, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Self != 0 && r.MemberID == d.Self {
+		return nil, &Refusal{Msg: "不能审批自己的申请，由上级审批。"}
+	}
+	if r.State != models.RequestPending {
+		return nil, &DecidedError{Req: r}
+	}
+	// The transaction starts with the write that claims the request (state pending → decided), so
+	// that concurrent deciders queue for the write lock instead of failing on SQLite, and exactly one
+	// wins; a refusal below rolls the claim back.
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		now := s.now()
+		state := models.RequestRejected
+		if approve {
+			state = models.RequestApproved
 		}
-		if d.Self != 0 && r.MemberID == d.Self {
-			return &Refusal{Msg: "不能审批自己的申请，由上级审批。"}
+		res := tx.Model(&models.AttendRequest{}).Where("id = ? AND state = ?", r.ID, models.RequestPending).
+			Updates(map[string]any{"state": state, "decided_by": d.By, "decided_at": now, "note": note, "updated_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("requests: decide %d: %w", r.ID, res.Error)
 		}
-		if r.State != models.RequestPending {
-			return &DecidedError{Req: r}
+		if res.RowsAffected == 0 { // decided meanwhile by someone else
+			return errDecidedMeanwhile
 		}
 		if approve && r.Kind == models.RequestLeave {
 			q, err := s.quotaOf(ctx, tx, r.OrgPath)
@@ -668,23 +705,6 @@ func (s *Service) Decide(ctx context.Context, sc scope.Scope, id uint, approve b
 						r.MemberName, y, a, n, q.LeaveDays)}
 				}
 			}
-		}
-		now := s.now()
-		state := models.RequestRejected
-		if approve {
-			state = models.RequestApproved
-		}
-		res := tx.Model(&models.AttendRequest{}).Where("id = ? AND state = ?", r.ID, models.RequestPending).
-			Updates(map[string]any{"state": state, "decided_by": d.By, "decided_at": now, "note": note, "updated_at": now})
-		if res.Error != nil {
-			return fmt.Errorf("requests: decide %d: %w", r.ID, res.Error)
-		}
-		if res.RowsAffected == 0 { // decided meanwhile by someone else
-			cur, err := s.get(ctx, tx, sc, id)
-			if err != nil {
-				return err
-			}
-			return &DecidedError{Req: cur}
 		}
 		before := r.State
 		r.State, r.DecidedBy, r.DecidedAt, r.Note = state, d.By, &now, note
@@ -710,6 +730,13 @@ func (s *Service) Decide(ctx context.Context, sc scope.Scope, id uint, approve b
 			OrgPath: r.OrgPath, Summary: fmt.Sprintf("%s%s：%s %s %s%s", verb, KindName(r.Kind), r.Village(), r.MemberName, r.What(s.loc), who),
 			Before: snap{State: before}, After: snap{State: state, Note: note}})
 	})
+	if errors.Is(err, errDecidedMeanwhile) {
+		cur, err := s.get(ctx, s.db, sc, id)
+		if err != nil {
+			return nil, err
+		}
+		return nil, &DecidedError{Req: cur}
+	}
 	if err != nil {
 		return nil, err
 	}

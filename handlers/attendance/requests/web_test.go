@@ -2,6 +2,7 @@ package requests_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,6 +43,11 @@ func TestConsoleListAndOffsiteDecisions(t *testing.T) {
 	wantIn(t, "leave", e.say("o-wang", "请假 11月25日-11月27日 农忙"), "✅")
 	ci1, r1 := offsite(t, e, "王德明", "2026-11-19")
 	ci2, r2 := offsite(t, e, "刘桂兰", "2026-11-19")
+	// The check-in part has the secretaries told of its off-site records.
+	if n, err := e.App.Requests().TellNew(context.Background(), r1.ID); err != nil || n != 1 ||
+		!e.told("o-zhang", "郭沟村 王德明 申请外勤 11月19日 签到 08:50（到镇里开会）。回复「审批」处理。") {
+		t.Errorf("TellNew: %d %v %q", n, err, e.Fake.TextsTo("o-zhang"))
+	}
 
 	c := e.Login(consoletest.County)
 	res, page := c.Get("/console/requests")
@@ -98,7 +104,6 @@ func TestConsoleListAndOffsiteDecisions(t *testing.T) {
 		list.Items[0].Days != 3 || list.Items[0].From != "2026-11-25" || list.Items[0].To != "2026-11-27" {
 		t.Errorf("API list (pending first): %d %s", st, body)
 	}
-	_ = r2
 }
 
 // TestApprovalRecomputesPastDays: approving leave that began before today has the status of the past
@@ -155,3 +160,44 @@ func TestApprovedLeaveShowsInThePastDaysStatus(t *testing.T) {
 		t.Fatalf("status %s, want leave", day.Status)
 	}
 }
+
+// TestConcurrentDecisionsDecideOnce: five deciders approve one make-up at the same moment: one wins,
+// the others are told it was decided, and one check-in is written.
+func TestConcurrentDecisionsDecideOnce(t *testing.T) {
+	e := newEnv(t)
+	wantIn(t, "makeup", e.say("o-wang", "补卡 昨天 签退 17:30 忘了"), "✅")
+	id := e.requestsOf("王德明")[0].ID
+	svc := e.App.Requests()
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := svc.Decide(context.Background(), scope.Everything(), id, i%2 == 0, "", requests.Decider{By: fmt.Sprint("d", i)})
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		var de *requests.DecidedError
+		switch {
+		case err == nil:
+			won++
+		case !errorsAs(err, &de):
+			t.Errorf("decision failed: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d decisions won, want 1", won)
+	}
+	var n int64
+	e.App.DB().Model(&models.CheckIn{}).Where("dedup_key = ?", fmt.Sprintf("makeup:%d", id)).Count(&n)
+	if r := e.requestsOf("王德明")[0]; r.State == models.RequestApproved && n != 1 || r.State == models.RequestRejected && n != 0 {
+		t.Fatalf("state %s with %d check-ins", r.State, n)
+	}
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -7,11 +7,11 @@ import (
 	"sync"
 )
 
-// Passage is one unit of retrieval as Build takes it: its text (not yet folded) and the document it
-// belongs to (0 … groups-1).
+// Passage is one unit of retrieval as Build takes it: its text, folded (Fold), and the document it
+// belongs to (0 … groups-1). The caller folds, so that it can keep the folded text for its own use.
 type Passage struct {
-	Group int
-	Text  string
+	Group  int
+	Folded string
 }
 
 // Params tune the scoring. Zero values take the defaults of DefaultParams.
@@ -63,7 +63,7 @@ func Build(ps []Passage, groups int, p Params) *Index {
 	tfs := map[uint32]uint16{}
 	for i, ps := range ps {
 		clear(tfs)
-		toks := Tokens(Fold(ps.Text))
+		toks := Tokens(ps.Folded)
 		for _, t := range toks {
 			id, ok := x.terms[t.Text]
 			if !ok {
@@ -207,6 +207,9 @@ type Hit struct {
 	Matched int
 }
 
+// commonUni: single characters found in more than 1/commonUni of the passages are not scored.
+const commonUni = 5
+
 type scratch struct {
 	score   []float32
 	mask    []uint64
@@ -262,7 +265,9 @@ func (x *Index) SearchTerms(q []Term, k int) []Hit {
 			total += weights[qi]
 		}
 		t, ok := x.terms[term.Text]
-		if !ok {
+		if !ok || (term.Kind == Uni && x.df[t] > uint32(n/commonUni)) {
+			// A character in more than a fifth of the passages tells them apart by a hair, and its
+			// postings are the longest to walk.
 			continue
 		}
 		pidf := w * idf(int(x.df[t]), n)

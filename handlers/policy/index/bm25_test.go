@@ -8,11 +8,11 @@ import (
 )
 
 var passages = []Passage{
-	{Group: 0, Text: "确保村书记每年培训达到56学时。"},
-	{Group: 0, Text: "区财政每年投入8071万元用于保障村干部待遇(村主职干部4.2万元/年)。"},
-	{Group: 1, Text: "洪雅縣為全縣159個村(社區)分別配備1名“黨建專幹”。"},
-	{Group: 1, Text: "各鄉鎮按照1000元/人進行預算。"},
-	{Group: 2, Text: "6分以下提醒谈话,扣满12分确定为不合格党员。"},
+	{Group: 0, Folded: Fold("确保村书记每年培训达到56学时。")},
+	{Group: 0, Folded: Fold("区财政每年投入8071万元用于保障村干部待遇(村主职干部4.2万元/年)。")},
+	{Group: 1, Folded: Fold("洪雅縣為全縣159個村(社區)分別配備1名“黨建專幹”。")},
+	{Group: 1, Folded: Fold("各鄉鎮按照1000元/人進行預算。")},
+	{Group: 2, Folded: Fold("6分以下提醒谈话,扣满12分确定为不合格党员。")},
 }
 
 func TestSearch(t *testing.T) {

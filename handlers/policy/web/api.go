@@ -110,7 +110,7 @@ func (h *Web) APIQuestions(c *gin.Context) {
 		return
 	}
 	ctx, sc := c.Request.Context(), console.ViewerOf(c).Scope
-	rows, total, err := h.listQuestions(ctx, sc, f, q.Offset(), q.PerPage)
+	rows, total, overdue, err := h.listQuestions(ctx, sc, f, q.Offset(), q.PerPage)
 	if err != nil {
 		h.con.Fail(c, err)
 		return
@@ -119,7 +119,7 @@ func (h *Web) APIQuestions(c *gin.Context) {
 	for i := range rows {
 		out.Items[i] = toAPIQuestion(&rows[i])
 	}
-	if out.Overdue, err = h.countOverdue(ctx, sc, f); err != nil {
+	if out.Overdue, err = h.waiting(ctx, sc, f, overdue); err != nil {
 		h.con.Fail(c, err)
 		return
 	}

@@ -110,13 +110,13 @@ func (h *Web) InboxPage(c *gin.Context) {
 		return
 	}
 	ctx, sc := c.Request.Context(), console.ViewerOf(c).Scope
-	rows, total, err := h.listQuestions(ctx, sc, f, q.Offset(), q.PerPage)
+	rows, total, overdue, err := h.listQuestions(ctx, sc, f, q.Offset(), q.PerPage)
 	if err != nil {
 		h.con.Fail(c, err)
 		return
 	}
 	p := inboxPage{frame: frameOf(c, "inbox"), Q: q, F: f, OrgID: org, Rows: rows, Pager: q.Pager(total), Now: h.now(), Scope: sc}
-	if p.Overdue, err = h.countOverdue(ctx, sc, f); err != nil {
+	if p.Overdue, err = h.waiting(ctx, sc, f, overdue); err != nil {
 		h.con.Fail(c, err)
 		return
 	}

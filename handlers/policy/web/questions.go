@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/handlers/console"
@@ -121,45 +120,65 @@ func (h *Web) at(col string) string {
 }
 
 // listQuestions is one page of the inbox: overdue questions first (the longest waiting first), then
-// the rest, newest first.
-func (h *Web) listQuestions(ctx context.Context, sc scope.Scope, f Inbox, offset, limit int) ([]QuestionRow, int64, error) {
-	var total int64
-	if err := h.questionsIn(ctx, sc, f).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("policy: count questions: %w", err)
-	}
-	var rows []QuestionRow
-	if err := h.listQuery(ctx, sc, f, offset, limit).Find(&rows).Error; err != nil {
-		return nil, 0, fmt.Errorf("policy: list questions: %w", err)
-	}
+// the rest, newest first. overdue is how many of the matching questions are overdue. The two parts are
+// read apart, each in its index's order, rather than sorting every question by a computed key: a
+// county's inbox stays quick however many questions it holds.
+func (h *Web) listQuestions(ctx context.Context, sc scope.Scope, f Inbox, offset, limit int) (rows []QuestionRow, total, overdue int64, err error) {
 	cut := h.cutoff()
+	isOverdue := "policy_questions.state = ? AND " + h.at("policy_questions.asked_at") + " < " + h.at("?")
+	var n struct{ Total, Overdue int64 }
+	if err := h.questionsIn(ctx, sc, f).
+		Select("COUNT(*) AS total, COUNT(CASE WHEN "+isOverdue+" THEN 1 END) AS overdue", models.AskOpen, cut).
+		Scan(&n).Error; err != nil {
+		return nil, 0, 0, fmt.Errorf("policy: count questions: %w", err)
+	}
+	part := func(overdue bool, order string, off, lim int) error {
+		q := h.questionsIn(ctx, sc, f).
+			Select("policy_questions.*, members.name AS member_name").
+			Joins("LEFT JOIN members ON members.id = policy_questions.member_id").
+			Order(order).Offset(off)
+		if overdue {
+			q = q.Where(isOverdue, models.AskOpen, cut)
+		} else {
+			q = q.Where("NOT ("+isOverdue+")", models.AskOpen, cut)
+		}
+		if lim > 0 {
+			q = q.Limit(lim)
+		}
+		var part []QuestionRow
+		if err := q.Find(&part).Error; err != nil {
+			return fmt.Errorf("policy: list questions: %w", err)
+		}
+		rows = append(rows, part...)
+		return nil
+	}
+	asked := h.at("policy_questions.asked_at")
+	if int64(offset) < n.Overdue {
+		lim := int(n.Overdue) - offset
+		if limit > 0 {
+			lim = min(lim, limit)
+		}
+		if err := part(true, asked+", policy_questions.id", offset, lim); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	if rest := limit - len(rows); (limit <= 0 || rest > 0) && n.Total > n.Overdue {
+		if err := part(false, asked+" DESC, policy_questions.id DESC", max(0, offset-int(n.Overdue)), rest); err != nil {
+			return nil, 0, 0, err
+		}
+	}
 	for i := range rows {
 		rows[i].Overdue = rows[i].State == models.AskOpen && rows[i].AskedAt.Before(cut)
 	}
-	return rows, total, nil
+	return rows, n.Total, n.Overdue, nil
 }
 
-// listQuery is the query of a page of the inbox, in its order.
-func (h *Web) listQuery(ctx context.Context, sc scope.Scope, f Inbox, offset, limit int) *gorm.DB {
-	cut := h.cutoff()
-	asked := h.at("policy_questions.asked_at")
-	overdue := "policy_questions.state = ? AND " + asked + " < " + h.at("?")
-	q := h.questionsIn(ctx, sc, f).
-		Select("policy_questions.*, members.name AS member_name").
-		Joins("LEFT JOIN members ON members.id = policy_questions.member_id").
-		Order(clause.OrderBy{Expression: clause.Expr{
-			SQL: "CASE WHEN " + overdue + " THEN 0 ELSE 1 END, CASE WHEN " + overdue + " THEN " + asked + " END, " +
-				asked + " DESC, policy_questions.id DESC",
-			Vars:               []any{models.AskOpen, cut, models.AskOpen, cut},
-			WithoutParentheses: true,
-		}})
-	if limit > 0 {
-		q = q.Offset(offset).Limit(limit)
+// waiting is the number of overdue questions the inbox's banner shows: those of the scope and org
+// whatever the state and text filters (the list's own count when they do not narrow it).
+func (h *Web) waiting(ctx context.Context, sc scope.Scope, f Inbox, listed int64) (int64, error) {
+	if f.State != ShowReplied && f.Q == "" {
+		return listed, nil
 	}
-	return q
-}
-
-// countOverdue is the number of overdue questions in the scope (and org, when f names one).
-func (h *Web) countOverdue(ctx context.Context, sc scope.Scope, f Inbox) (int64, error) {
 	f.State, f.Q = ShowOpen, ""
 	var n int64
 	if err := h.questionsIn(ctx, sc, f).Where(h.at("policy_questions.asked_at")+" < "+h.at("?"), h.cutoff()).Count(&n).Error; err != nil {
