@@ -129,17 +129,17 @@ func (l *LastMessages) loop() {
 func (l *LastMessages) flush() {
 	l.mu.Lock()
 	pending, dropped := l.pending, l.dropped
-	if len(pending) > 0 {
-		l.pending = make(map[lastKey]int64, len(pending))
-	}
-	l.dropped = 0
-	l.mu.Unlock()
-	if dropped > 0 {
-		l.log.Warn("study: too many users wrote within a second: last messages not recorded", "dropped", dropped)
-	}
 	if len(pending) == 0 {
+		// Nothing to write; the map stays in use by Record, so it must not be read after Unlock.
+		l.dropped = 0
+		l.mu.Unlock()
+		l.warnDropped(dropped)
 		return
 	}
+	l.pending = make(map[lastKey]int64, len(pending))
+	l.dropped = 0
+	l.mu.Unlock()
+	l.warnDropped(dropped)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pipe := l.rdb.Pipeline()
@@ -154,6 +154,12 @@ func (l *LastMessages) flush() {
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		l.log.Warn("study: last messages not recorded", "users", len(pending), "err", err)
+	}
+}
+
+func (l *LastMessages) warnDropped(dropped int) {
+	if dropped > 0 {
+		l.log.Warn("study: too many users wrote within a second: last messages not recorded", "dropped", dropped)
 	}
 }
 
