@@ -31,6 +31,7 @@ func all() []any {
 	ms = append(ms, meetingModels()...)
 	ms = append(ms, reportModels()...)
 	ms = append(ms, broadcastModels()...)
+	ms = append(ms, surveyModels()...)
 	return append(ms, policyModels()...)
 }
 

@@ -577,11 +577,18 @@ func (e *Engine) worker(ctx context.Context, n int) {
 		}
 		// The read is not cut short when ctx ends: a blocked read given up on the client's side may
 		// still take an entry on the server's (the embedded Redis does), which then waits for a
-		// takeover. It ends by itself within Poll; an entry it brings after ctx ended stays pending,
-		// taken over by another worker after the claim lease (its recipients are fed again anyway).
+		// takeover. It ends by itself within Poll; an entry it brings after ctx ended is given back.
 		res, err := e.rdb.XReadGroup(context.WithoutCancel(ctx), &redis.XReadGroupArgs{Group: kv.BroadcastGroup, Consumer: consumer,
 			Streams: []string{kv.BroadcastQueueKey, ">"}, Count: 1, Block: e.o.Poll}).Result()
-		if errors.Is(err, redis.Nil) || ctx.Err() != nil {
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if ctx.Err() != nil {
+			for _, st := range res {
+				for _, m := range st.Messages {
+					e.giveBack(context.WithoutCancel(ctx), m)
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -646,6 +653,21 @@ func (e *Engine) handle(ctx context.Context, m redis.XMessage) {
 	if _, err := pipe.Exec(bg); err != nil {
 		e.s.log.WarnContext(ctx, "broadcast: acknowledge", "err", err)
 	}
+}
+
+// giveBack returns an entry this process will not work on (it is stopping): its recipients are due
+// again at once, for the owner to feed to another worker, and the entry leaves the queue.
+func (e *Engine) giveBack(ctx context.Context, m redis.XMessage) {
+	ids := splitIDs(fmt.Sprint(m.Values["ids"]))
+	err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id IN ? AND status = ? AND claim = ?", ids, models.DeliveryQueued, "").
+		UpdateColumn("due_at", e.s.now()).Error
+	if err != nil {
+		return // stays pending: taken over after the claim lease
+	}
+	pipe := e.rdb.Pipeline()
+	pipe.XAck(ctx, kv.BroadcastQueueKey, kv.BroadcastGroup, m.ID)
+	pipe.XDel(ctx, kv.BroadcastQueueKey, m.ID)
+	pipe.Exec(ctx)
 }
 
 // stateOf is a broadcast's state as the last poll saw it, or from the database when the poll has not

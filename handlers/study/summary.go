@@ -180,6 +180,22 @@ func (s *Service) summarise(ctx context.Context, r dayRange) error {
 	for _, row := range tags {
 		tagRowsOut = append(tagRowsOut, *row)
 	}
+	// In key order: an org's rows of the chunk share pages, which the figures' reads of one org's
+	// year then touch a few of (in map order they touched a page per row).
+	sort.Slice(dayRows, func(i, j int) bool {
+		a, b := dayRows[i], dayRows[j]
+		return a.OrgID < b.OrgID || a.OrgID == b.OrgID && a.Day < b.Day
+	})
+	sort.Slice(tagRowsOut, func(i, j int) bool {
+		a, b := tagRowsOut[i], tagRowsOut[j]
+		if a.OrgID != b.OrgID {
+			return a.OrgID < b.OrgID
+		}
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		return a.Tags < b.Tags
+	})
 	now := s.now().UTC()
 	var marks []models.StudySummaryDay
 	for d := r.from; d <= r.to; d = addDays(d, 1) {

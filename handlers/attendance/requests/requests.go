@@ -204,35 +204,68 @@ type Filter struct {
 
 // List is the requests of the scope matching f: pending first (oldest first, the queue), then the
 // others, newest first. It returns a page and the total.
+//
+// The two parts are read separately, each in id order with a limit, so that a county's page does not
+// sort every request of the years behind it.
 func (s *Service) List(ctx context.Context, sc scope.Scope, f Filter, offset, limit int) ([]Row, int64, error) {
-	q := s.rowQuery(ctx, s.db).Scopes(sc.ByPath("orgs.path"))
-	if f.State != "" {
-		q = q.Where("attend_requests.state = ?", f.State)
+	filtered := func(q *gorm.DB) *gorm.DB {
+		q = q.Scopes(sc.ByOrg("attend_requests.org_id"))
+		if f.State != "" {
+			q = q.Where("attend_requests.state = ?", f.State)
+		}
+		if f.Kind != "" {
+			q = q.Where("attend_requests.kind = ?", f.Kind)
+		}
+		if f.Org != "" {
+			q = q.Scopes(scope.Under(0, f.Org).ByOrg("attend_requests.org_id"))
+		}
+		if f.Month != "" {
+			first := f.Month + "-01"
+			last := dayString(parseDay(first).AddDate(0, 1, -1))
+			q = q.Where("? <= ? AND (? >= ? OR (? = '' AND ? >= ?))", colFrom, last, colTo, first, colTo, colFrom, first)
+		}
+		return q
 	}
-	if f.Kind != "" {
-		q = q.Where("attend_requests.kind = ?", f.Kind)
+	count := func(pendingOnly bool) (int64, error) {
+		q := filtered(s.db.WithContext(ctx).Table("attend_requests"))
+		if pendingOnly {
+			q = q.Where("attend_requests.state = ?", models.RequestPending)
+		}
+		var n int64
+		if err := q.Count(&n).Error; err != nil {
+			return 0, fmt.Errorf("requests: count: %w", err)
+		}
+		return n, nil
 	}
-	if f.Org != "" {
-		q = q.Scopes(scope.Under(0, f.Org).ByPath("orgs.path"))
+	total, err := count(false)
+	if err != nil {
+		return nil, 0, err
 	}
-	if f.Month != "" {
-		first := f.Month + "-01"
-		last := dayString(parseDay(first).AddDate(0, 1, -1))
-		q = q.Where("? <= ? AND (? >= ? OR (? = '' AND ? >= ?))", colFrom, last, colTo, first, colTo, colFrom, first)
-	}
-	var total int64
-	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("requests: count: %w", err)
+	var pending int64
+	switch f.State {
+	case "":
+		if pending, err = count(true); err != nil {
+			return nil, 0, err
+		}
+	case models.RequestPending:
+		pending = total
 	}
 	var rows []Row
-	// Pending first, oldest first; then the rest, newest first (no negated ids: MySQL's are unsigned).
-	// ('pending' is a constant, written inline: gorm's Order takes strings, and ignores a clause.Expr.)
-	err := q.Order("CASE WHEN attend_requests.state = '" + models.RequestPending + "' THEN 0 ELSE 1 END").
-		Order("CASE WHEN attend_requests.state = '" + models.RequestPending + "' THEN attend_requests.id ELSE 0 END").
-		Order("attend_requests.id DESC").
-		Offset(offset).Limit(limit).Find(&rows).Error
-	if err != nil {
-		return nil, 0, fmt.Errorf("requests: list: %w", err)
+	if int64(offset) < pending {
+		err := filtered(s.rowQuery(ctx, s.db)).Where("attend_requests.state = ?", models.RequestPending).
+			Order("attend_requests.id").Offset(offset).Limit(limit).Find(&rows).Error
+		if err != nil {
+			return nil, 0, fmt.Errorf("requests: list pending: %w", err)
+		}
+	}
+	if len(rows) < limit && total > pending {
+		var rest []Row
+		err := filtered(s.rowQuery(ctx, s.db)).Where("attend_requests.state <> ?", models.RequestPending).
+			Order("attend_requests.id DESC").Offset(max(0, offset-int(pending))).Limit(limit - len(rows)).Find(&rest).Error
+		if err != nil {
+			return nil, 0, fmt.Errorf("requests: list: %w", err)
+		}
+		rows = append(rows, rest...)
 	}
 	return rows, total, nil
 }

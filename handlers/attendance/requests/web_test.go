@@ -104,6 +104,17 @@ func TestConsoleListAndOffsiteDecisions(t *testing.T) {
 		list.Items[0].Days != 3 || list.Items[0].From != "2026-11-25" || list.Items[0].To != "2026-11-27" {
 		t.Errorf("API list (pending first): %d %s", st, body)
 	}
+	// Page by page: the pending one, then the decided ones, newest first.
+	var ids []uint
+	for page := 1; page <= 3; page++ {
+		if st, body := e.API(tok, "GET", fmt.Sprintf("/api/v1/attendance/requests?per_page=1&page=%d", page), nil, &list); st != http.StatusOK || len(list.Items) != 1 {
+			t.Fatalf("page %d: %d %s", page, st, body)
+		}
+		ids = append(ids, list.Items[0].ID)
+	}
+	if want := fmt.Sprint([]uint{e.requestsOf("王德明")[0].ID, r2.ID, r1.ID}); fmt.Sprint(ids) != want {
+		t.Errorf("pages: %v, want %s", ids, want)
+	}
 }
 
 // TestApprovalRecomputesPastDays: approving leave that began before today has the status of the past

@@ -153,15 +153,20 @@ func TestAnswerWhenTheAskerCannotBeReached(t *testing.T) {
 	// He writes again: the window opens, answering again delivers (and replaces the answer).
 	e.Send(e.OA().Text("o-wang", "帮助"))
 	wrote(t, e, "o-wang")
-	follow(t, c, link+"/reply", url.Values{"answer": {"带上发票和病历到镇医保站。"}, "seen": {"带上发票到镇医保站。"}})
-	if texts := e.Fake.TextsTo("o-wang"); len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "带上发票和病历到镇医保站。") {
+	follow(t, c, link+"/reply", url.Values{"answer": {"带上发票和病历\r\n到镇医保站。"}, "seen": {"带上发票到镇医保站。"}})
+	if texts := e.Fake.TextsTo("o-wang"); len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "答复：带上发票和病历\n到镇医保站。") {
 		t.Fatalf("texts after he wrote: %q", texts)
 	}
-	if got := reload(t, e, q.ID); got.Reply != "带上发票和病历到镇医保站。" || got.Delivery != "已通过公众号消息送达" {
+	if got := reload(t, e, q.ID); got.Reply != "带上发票和病历\n到镇医保站。" || got.Delivery != "已通过公众号消息送达" {
 		t.Fatalf("question after the second answer: %+v", got)
 	}
-	if es := audits(t, e, web.ObjectQuestion); len(es) != 2 {
-		t.Fatalf("%d audit entries for two answers", len(es))
+	// A correction from the page that shows this two-line answer (the browser sends it back with \r\n).
+	follow(t, c, link+"/reply", url.Values{"answer": {"更正：带上发票和病历到县医保局。"}, "seen": {"带上发票和病历\r\n到镇医保站。"}})
+	if got := reload(t, e, q.ID); got.Reply != "更正：带上发票和病历到县医保局。" {
+		t.Fatalf("the correction was refused: %+v", got)
+	}
+	if es := audits(t, e, web.ObjectQuestion); len(es) != 3 {
+		t.Fatalf("%d audit entries for three answers", len(es))
 	}
 
 	// He unfollowed: WeChat refuses with 43004.
@@ -297,6 +302,21 @@ func TestInboxFlagsOverdueFirst(t *testing.T) {
 		list.Items[1].Text != "止戈镇的老问题" || list.Items[4].Overdue {
 		t.Fatalf("county's API list: %+v", list)
 	}
+	// Pages run on across the two parts: overdue (oldest first), then the rest (newest first).
+	var order []string
+	for page := 1; page <= 3; page++ {
+		list.Items = nil
+		if st, body := e.API(e.Token(consoletest.County), "GET", fmt.Sprintf("/api/v1/policy/questions?state=all&per_page=2&page=%d", page), nil, &list); st != http.StatusOK {
+			t.Fatalf("page %d: %d %s", page, st, body)
+		}
+		for _, it := range list.Items {
+			order = append(order, it.Text)
+		}
+	}
+	if want := "两天前的问题,止戈镇的老问题,昨天的问题,新问题,半天前的问题,答过的老问题"; strings.Join(order, ",") != want {
+		t.Fatalf("pages %q, want %s", order, want)
+	}
+
 	// A day later the 12-hour-old one is overdue too.
 	e.Clock.Add(13 * time.Hour)
 	c = e.Login(consoletest.Town) // the session ended meanwhile

@@ -21,7 +21,7 @@ type tab struct {
 }
 
 var tabs = []tab{
-	{"inbox", "群众提问", "/console/policy"},
+	{"inbox", "党员提问", "/console/policy"},
 	{"faqs", "常见问题", "/console/policy/faqs"},
 	{"docs", "政策文件", "/console/policy/docs"},
 }
@@ -199,7 +199,7 @@ func (h *Web) ReplySubmit(c *gin.Context) {
 		h.con.Fail(c, err)
 		return
 	}
-	answer, seen := c.PostForm("answer"), c.PostForm("seen")
+	answer, seen := c.PostForm("answer"), cleanText(c.PostForm("seen")) // the answer the page showed, as stored
 	r, err := h.Reply(c.Request.Context(), console.ViewerOf(c), id, answer, &seen)
 	if err != nil {
 		var ie *console.InputError

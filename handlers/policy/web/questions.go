@@ -132,12 +132,12 @@ func (h *Web) listQuestions(ctx context.Context, sc scope.Scope, f Inbox, offset
 		Scan(&n).Error; err != nil {
 		return nil, 0, 0, fmt.Errorf("policy: count questions: %w", err)
 	}
-	part := func(overdue bool, order string, off, lim int) error {
+	part := func(late bool, order string, off, lim int) error {
 		q := h.questionsIn(ctx, sc, f).
 			Select("policy_questions.*, members.name AS member_name").
 			Joins("LEFT JOIN members ON members.id = policy_questions.member_id").
 			Order(order).Offset(off)
-		if overdue {
+		if late {
 			q = q.Where(isOverdue, models.AskOpen, cut)
 		} else {
 			q = q.Where("NOT ("+isOverdue+")", models.AskOpen, cut)

@@ -152,9 +152,9 @@ func clip(s string, n int) string {
 // oneLine is s with its white space runs made single spaces (list cells, template fields).
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// cleanText trims s and turns Windows line ends into plain ones (form text areas send \r\n).
+// cleanText trims s and makes every line end a plain \n (browsers send form values with \r\n).
 func cleanText(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+	return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n"))
 }
 
 // likeEscape escapes s for a LIKE pattern with ESCAPE '!'.
