@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -700,10 +701,10 @@ func TestScopeMatrix(t *testing.T) {
 			api("GET", "/api/v1/broadcasts/:id", func(outsider) string { return out }, nil, false)(t, nil, tok, o)
 			api("GET", "/api/v1/broadcasts/"+shared, nil, nil, true)(t, nil, tok, o)
 		},
-		"POST /api/v1/broadcasts/:id/pause":   broadcastChange(e.Env, "/api/v1/broadcasts/:id/pause"),
-		"POST /api/v1/broadcasts/:id/resume":  broadcastChange(e.Env, "/api/v1/broadcasts/:id/resume"),
-		"POST /api/v1/broadcasts/:id/cancel":  broadcastChange(e.Env, "/api/v1/broadcasts/:id/cancel"),
-		"POST /api/v1/broadcasts/:id/approve": broadcastChange(e.Env, "/api/v1/broadcasts/:id/approve"),
+		"POST /api/v1/broadcasts/:id/pause":        broadcastChange(e.Env, "/api/v1/broadcasts/:id/pause"),
+		"POST /api/v1/broadcasts/:id/resume":       broadcastChange(e.Env, "/api/v1/broadcasts/:id/resume"),
+		"POST /api/v1/broadcasts/:id/cancel":       broadcastChange(e.Env, "/api/v1/broadcasts/:id/cancel"),
+		"POST /api/v1/broadcasts/:id/approve":      broadcastChange(e.Env, "/api/v1/broadcasts/:id/approve"),
 		"GET /console/policy":                      policyList(e, "/console/policy", noLeak, denied),
 		"GET /console/policy/questions/:id":        policyGetOut(e, denied),
 		"POST /console/policy/questions/:id/reply": policyAnswerOut(e, "/console/policy/questions/:id/reply", denied),
@@ -762,7 +763,16 @@ func TestScopeMatrix(t *testing.T) {
 		t.Run(o.user, func(t *testing.T) {
 			c := e.Login(o.user)
 			tok := e.Token(o.user)
-			for k, chk := range matrix {
+			// The objects outside his scope that several checks look for exist before any check runs,
+			// and the checks run in one order, so that a failure reproduces.
+			attendOutside(t, e, o)
+			routes := make([]string, 0, len(matrix))
+			for k := range matrix {
+				routes = append(routes, k)
+			}
+			sort.Strings(routes)
+			for _, k := range routes {
+				chk := matrix[k]
 				if chk == nil || !keys.MatchString(k) {
 					continue
 				}

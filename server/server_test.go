@@ -194,7 +194,8 @@ func TestMenuClickAndLocation(t *testing.T) {
 	if got := h.send(c, c.LocationEvent("o-loc", 29.9061, 103.3692, 65)); got != "success" {
 		t.Fatalf("LOCATION event: %q, want success", got)
 	}
-	if got := h.send(c, c.Location("o-loc", 29.9062, 103.3693, 15, "郭沟村村委会")); !strings.Contains(got, "已记录") {
+	// A location with no 签到/签退 pending is kept as a report, and the reply says how to check in.
+	if got := h.send(c, c.Location("o-loc", 29.9062, 103.3693, 15, "郭沟村村委会")); !strings.Contains(got, "收到你的位置") || !strings.Contains(got, "签到") {
 		t.Fatalf("location message: %q", got)
 	}
 	var reports []models.LocationReport

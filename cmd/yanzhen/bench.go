@@ -22,6 +22,9 @@ import (
 // encrypted in safe mode, fresh timestamps, distinct MsgIds) to a webhook and reports throughput and
 // latency. scripts/bench-readpath.sh runs it against Yanzhen and the SDK echo server in one run.
 func cmdBench(ctx context.Context, std stdio, args []string) error {
+	if len(args) > 0 && args[0] == "broadcast" { // bench_broadcast.go
+		return cmdBenchBroadcast(ctx, std, args[1:])
+	}
 	if len(args) == 0 || args[0] != "webhook" {
 		return usageError("bench webhook [flags]")
 	}

@@ -51,6 +51,8 @@ commands:
                                    record a notice; a running server sends it (prints "broadcast ID")
   broadcast status ID              how a broadcast is going (queued= sent= failed= skipped= …)
   bench webhook [flags]            load-test a running webhook (see docs/PERFORMANCE.md)
+  bench broadcast [--members N] [--rate N] [--kill]
+                                   load-test broadcast delivery against a fake WeChat API
   health [--url URL]               exit 0 if a running server's /readyz answers OK
   version                          print the version
 `

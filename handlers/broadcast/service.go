@@ -561,22 +561,23 @@ func deliveriesIn(sc scope.Scope) func(*gorm.DB) *gorm.DB { return sc.ByOrg("del
 func (s *Service) Progress(ctx context.Context, sc scope.Scope, id uint, withUnits bool) (*Progress, error) {
 	db := s.db.WithContext(ctx)
 	p := &Progress{}
-	var rows []struct {
-		Status string
-		N, Dup int64
-	}
-	err := db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, COUNT(*) AS n, SUM(dup) AS dup").
-		Where("broadcast_id = ?", id).Group("status").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("broadcast: progress of %d: %w", id, err)
-	}
-	for _, r := range rows {
-		p.add(r.Status, r.N, r.Dup)
-	}
 	if !withUnits {
+		var rows []struct {
+			Status string
+			N, Dup int64
+		}
+		err := db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, COUNT(*) AS n, SUM(dup) AS dup").
+			Where("broadcast_id = ?", id).Group("status").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("broadcast: progress of %d: %w", id, err)
+		}
+		for _, r := range rows {
+			p.add(r.Status, r.N, r.Dup)
+		}
 		return p, nil
 	}
-	err = db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, err_code, reason, COUNT(*) AS n").
+	// With the units, one pass over the recipients gives both: the totals are the units' sums.
+	err := db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, err_code, reason, COUNT(*) AS n").
 		Where("broadcast_id = ? AND status IN ?", id, []string{models.DeliveryFailed, models.DeliverySkipped}).
 		Group("status, err_code, reason").Order("n DESC").Limit(50).Scan(&p.Reasons).Error
 	if err != nil {
@@ -602,6 +603,7 @@ func (s *Service) Progress(ctx context.Context, sc scope.Scope, id uint, withUni
 			ids = append(ids, u.OrgID)
 		}
 		uc.add(u.Status, u.N, u.Dup)
+		p.add(u.Status, u.N, u.Dup)
 	}
 	var orgs []models.Org
 	for i := 0; i < len(ids); i += 1000 {
@@ -635,13 +637,30 @@ type Recipient struct {
 }
 
 // Recipients lists broadcast id's recipients in the scope with a state (status "" = any), by member.
-func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, status string, offset, limit int) ([]Recipient, int64, error) {
+// known, when not nil, are the counts of the same scope (from Progress): the total is taken from them
+// instead of counting again.
+func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, status string, offset, limit int, known *Counts) ([]Recipient, int64, error) {
 	db := s.db.WithContext(ctx).Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Where("deliveries.broadcast_id = ?", id)
 	if status != "" {
 		db = db.Where("deliveries.status = ?", status)
 	}
 	var total int64
-	if err := db.Count(&total).Error; err != nil {
+	if known != nil {
+		switch status {
+		case "":
+			total = known.Total()
+		case models.DeliveryQueued:
+			total = known.Queued
+		case models.DeliverySent:
+			total = known.Sent
+		case models.DeliveryFailed:
+			total = known.Failed
+		case models.DeliverySkipped:
+			total = known.Skipped
+		case models.DeliveryCancelled:
+			total = known.Cancelled
+		}
+	} else if err := db.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("broadcast: count recipients of %d: %w", id, err)
 	}
 	var out []Recipient

@@ -283,7 +283,7 @@ func (h *Web) Page(c *gin.Context) {
 		d.Filter = ""
 	}
 	var total int64
-	if d.Recipients, total, err = h.s.Recipients(c.Request.Context(), v.Scope, id, d.Filter, q.Offset(), q.PerPage); err != nil {
+	if d.Recipients, total, err = h.s.Recipients(c.Request.Context(), v.Scope, id, d.Filter, q.Offset(), q.PerPage, &d.Progress.Counts); err != nil {
 		h.con.Fail(c, err)
 		return
 	}

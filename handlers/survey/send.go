@@ -1,0 +1,76 @@
+package survey
+
+import (
+	"context"
+	"fmt"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/yanzhen/yanzhen/handlers/console"
+	"github.com/yanzhen/yanzhen/models"
+)
+
+// The notice of a survey, as its broadcast carries it. Until the broadcast engine gives each
+// recipient his own link (LinkFor), it tells members to answer in the chat, which works for everyone.
+const (
+	noticeTitle = "问卷调查"
+	noticeText  = "📋 请填写问卷《%s》，截止 %s。\n回复「问卷」即可在聊天里填写，几分钟就好。"
+)
+
+// noticeOf is the text of a survey's notice (within the broadcast's 600 characters).
+func (s *Service) noticeOf(sv *Survey) string {
+	title := sv.Title
+	if utf8.RuneCountInString(title) > 60 {
+		title = string([]rune(title)[:60]) + "…"
+	}
+	return fmt.Sprintf(noticeText, title, s.deadlineText(sv.Deadline))
+}
+
+// Send opens a draft survey and sends it to its audience as a broadcast (Kind survey, Payload
+// {"survey_id":N}), which the broadcast engine delivers like a notice. It returns the broadcast's id.
+//
+// broadcast.Service.Create takes notices only (its NoticeInput has no kind or payload), so the row is
+// written here with the same fields Create writes; the audience (the survey's org × roles) was checked
+// against the viewer's scope when the survey was made.
+func (s *Service) Send(ctx context.Context, v *console.Viewer, id uint) (uint, error) {
+	sv, err := s.ForViewer(ctx, v, id)
+	if err != nil {
+		return 0, err
+	}
+	if !Manages(v, &sv.Survey) {
+		return 0, console.ErrNotAllowed
+	}
+	now := s.now()
+	if sv.Status != models.SurveyDraft {
+		return 0, console.Invalid("status", "问卷已经发出了；还没填的人可以用「提醒」再通知一次")
+	}
+	if !sv.Deadline.After(now) {
+		return 0, console.Invalid("deadline", "截止时间已经过去了，请先修改截止时间")
+	}
+	byID := v.AccountID
+	b := models.Broadcast{Kind: models.BroadcastSurvey, Title: noticeTitle, Text: s.noticeOf(sv), Payload: payloadOf(sv.ID),
+		Roles: sv.Roles, OrgPath: sv.OrgPath, Status: models.BroadcastScheduled, SendAt: now.UTC(), CreatedBy: v.Username,
+		CreatedByID: &byID, CreatedAt: now, UpdatedAt: now,
+		Orgs: []models.BroadcastOrg{{OrgID: sv.OrgID, Path: sv.OrgPath}}}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&models.Survey{}).Where("id = ? AND status = ?", id, models.SurveyDraft).
+			Updates(map[string]any{"status": models.SurveyOpen, "opened_at": now, "updated_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("survey: open %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrState
+		}
+		if err := tx.Omit("Orgs.Org").Create(&b).Error; err != nil {
+			return fmt.Errorf("survey: broadcast of %d: %w", id, err)
+		}
+		return s.record(ctx, tx, v, console.Change{Action: console.ActionUpdate, Object: "survey", ObjectID: id, OrgPath: sv.OrgPath,
+			Summary: fmt.Sprintf("发布问卷《%s》并群发通知（群发 #%d，%s）", sv.Title, b.ID, sv.Audience()),
+			Before: map[string]any{"status": sv.Status}, After: map[string]any{"status": models.SurveyOpen, "broadcast": b.ID}})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return b.ID, nil
+}
