@@ -15,9 +15,8 @@ type reportParts struct {
 
 // wireAttendReports builds this part's services and registers its bot routes, daily jobs and console menu.
 func (a *App) wireAttendReports() error {
-	// The today-summary counts late check-ins only once the check-in part tells how (reports.LateFunc,
-	// set with a.reports.SetLateIn); until then it leaves 迟到 out rather than guess a duty time.
-	a.reports = reports.New(reports.Options{DB: a.db, Log: a.log, Now: a.now, Location: a.cfg.Location, Notifier: a.notify})
+	// The today-summary tells late check-ins by the duty rules of the check-in part.
+	a.reports = reports.New(reports.Options{DB: a.db, Log: a.log, Now: a.now, Location: a.cfg.Location, Notifier: a.notify, LateIn: a.attend.LateIn})
 	a.reports.Register(a.router)
 	a.rptWeb = reports.NewWeb(a.reports, a.console)
 	// Last week's summary to every secretary and town administrator, on Mondays (other days: nothing).

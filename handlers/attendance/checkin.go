@@ -279,3 +279,17 @@ func clipRunes(s string, n int) string {
 	}
 	return string(r[:n])
 }
+
+// LateIn reports whether a check-in at at on day, by a member of org orgID, is late by the org's duty
+// rule (beyond its tolerance). A rest day has no lateness. The reports' today-summary uses it.
+func (s *Service) LateIn(ctx context.Context, orgID uint, day string, at time.Time) (bool, error) {
+	var org models.Org
+	if err := s.db.WithContext(ctx).Select("path").Take(&org, orgID).Error; err != nil {
+		return false, fmt.Errorf("attendance: org %d: %w", orgID, err)
+	}
+	rule, work, _, err := s.dutyOf(ctx, org.Path, day)
+	if err != nil || !work {
+		return false, err
+	}
+	return lateness(rule, models.CheckKindIn, day, at.In(s.loc), s.loc) > 0, nil
+}

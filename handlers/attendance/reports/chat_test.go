@@ -36,9 +36,10 @@ func TestChatSecretaryToday(t *testing.T) {
 		t.Errorf("today:\n%s\nwant\n%s", got, want)
 	}
 
+	// 09:25 is past the county's 09:00 with its 15 minutes of tolerance: late.
 	checkIn(t, e, "刘桂兰", "2026-11-20", "09:25", models.CheckKindIn, models.CheckOK)
 	got = e.Send(oa.Text("o-zhang", "考勤"))
-	if want := "郭沟村 今日考勤（11月20日）\n应到 4 人，已签到 3 人\n请假 1 人：王德明\n应到的人都已签到 👍"; got != want {
+	if want := "郭沟村 今日考勤（11月20日）\n应到 4 人，已签到 3 人（迟到 1）\n请假 1 人：王德明\n应到的人都已签到 👍"; got != want {
 		t.Errorf("all in:\n%s\nwant\n%s", got, want)
 	}
 }
