@@ -64,10 +64,19 @@ type Filter struct{ Name, Value string }
 // ±2^53 and NaN/±Inf as text), bools (是/否), time.Time and *time.Time (dates shown as
 // "2006-01-02 15:04"; the zero time is empty), nil and nil pointers (empty), pointers to any of
 // these, and anything else via fmt.Stringer or fmt.Sprint.
-func Write(w io.Writer, t Table, generatedAt time.Time) (err error) {
-	for i, row := range t.Rows {
-		if len(row) > len(t.Columns) {
-			return fmt.Errorf("xlsxout: %q row %d has %d values for %d columns", t.Title, i+1, len(row), len(t.Columns))
+func Write(w io.Writer, t Table, generatedAt time.Time) error {
+	return WriteBook(w, []Table{t}, generatedAt)
+}
+
+// WriteBook writes the tables as the sheets of one workbook (a report with one sheet per village), each
+// laid out as Write lays out its one sheet. Sheet names come from the titles, made valid and unique
+// (Excel compares them case-blind): a second "郭沟村" becomes "郭沟村(2)".
+func WriteBook(w io.Writer, tables []Table, generatedAt time.Time) (err error) {
+	for _, t := range tables {
+		for i, row := range t.Rows {
+			if len(row) > len(t.Columns) {
+				return fmt.Errorf("xlsxout: %q row %d has %d values for %d columns", t.Title, i+1, len(row), len(t.Columns))
+			}
 		}
 	}
 
@@ -77,18 +86,35 @@ func Write(w io.Writer, t Table, generatedAt time.Time) (err error) {
 			err = fmt.Errorf("xlsxout: close workbook: %w", cerr)
 		}
 	}()
-
-	sheet := sheetName(t.Title)
-	if sheet != defaultSheet {
-		if err := f.SetSheetName(defaultSheet, sheet); err != nil {
-			return fmt.Errorf("xlsxout: name sheet %q: %w", sheet, err)
-		}
-	}
 	st, err := newStyles(f)
 	if err != nil {
 		return err
 	}
+	used := map[string]bool{}
+	for i, t := range tables {
+		sheet := uniqueSheet(sheetName(t.Title), used)
+		switch {
+		case i == 0 && sheet != defaultSheet:
+			if err := f.SetSheetName(defaultSheet, sheet); err != nil {
+				return fmt.Errorf("xlsxout: name sheet %q: %w", sheet, err)
+			}
+		case i > 0:
+			if _, err := f.NewSheet(sheet); err != nil {
+				return fmt.Errorf("xlsxout: add sheet %q: %w", sheet, err)
+			}
+		}
+		if err := writeSheet(f, st, sheet, t, generatedAt); err != nil {
+			return err
+		}
+	}
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("xlsxout: write workbook: %w", err)
+	}
+	return nil
+}
 
+// writeSheet lays out one table on its sheet: title, filters, frozen header with an autofilter, rows.
+func writeSheet(f *excelize.File, st styles, sheet string, t Table, generatedAt time.Time) error {
 	loc := generatedAt.Location()
 	cells := make([][]any, len(t.Rows))
 	widths := make([]int, len(t.Columns))
@@ -174,12 +200,32 @@ func Write(w io.Writer, t Table, generatedAt time.Time) (err error) {
 		}
 	}
 	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("xlsxout: flush sheet: %w", err)
-	}
-	if err := f.Write(w); err != nil {
-		return fmt.Errorf("xlsxout: write workbook: %w", err)
+		return fmt.Errorf("xlsxout: flush sheet %q: %w", sheet, err)
 	}
 	return nil
+}
+
+// uniqueSheet is name, or name with a number when it is taken in this workbook.
+func uniqueSheet(name string, used map[string]bool) string {
+	out := name
+	for n := 2; used[strings.ToLower(out)]; n++ {
+		suffix := "(" + strconv.Itoa(n) + ")"
+		r := []rune(name)
+		for len(r) > 0 && utf16Len(string(r))+len(suffix) > maxSheetUnits {
+			r = r[:len(r)-1]
+		}
+		out = sheetName(string(r) + suffix)
+	}
+	used[strings.ToLower(out)] = true
+	return out
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // filterText renders the filters line of the sheet: "筛选：组织=洪雅县/花溪镇；角色=书记", or "筛选：全部"

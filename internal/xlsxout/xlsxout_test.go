@@ -353,3 +353,39 @@ func BenchmarkWrite5000x8(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len())/1024, "KiB/file")
 }
+
+// TestWriteBook: one sheet per table, names made valid and unique (a second 郭沟村 is 郭沟村(2), cut to
+// fit 31 units with its number), each laid out like Write's.
+func TestWriteBook(t *testing.T) {
+	long := strings.Repeat("一二三四五六七八九十", 4)
+	tables := []Table{
+		{Title: "花溪镇考勤汇总", Columns: []string{"单位"}, Rows: [][]any{{"郭沟村"}}},
+		{Title: "郭沟村", Columns: []string{"姓名"}, Rows: [][]any{{"张国华"}}},
+		{Title: "郭沟村", Columns: []string{"姓名"}, Rows: [][]any{{"李秀英"}}},
+		{Title: "a/b:c", Columns: []string{"x"}},
+		{Title: long, Columns: []string{"x"}},
+		{Title: long, Columns: []string{"x"}},
+	}
+	var buf bytes.Buffer
+	if err := WriteBook(&buf, tables, time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := []string{"花溪镇考勤汇总", "郭沟村", "郭沟村(2)", "a_b_c", long[:len("一")*31], long[:len("一")*28] + "(2)"}
+	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("sheets = %q, want %q", got, want)
+	}
+	if v := cellValue(t, f, "郭沟村(2)", "A4"); v != "李秀英" {
+		t.Errorf("second 郭沟村 A4 = %q", v)
+	}
+	if v := cellValue(t, f, "郭沟村", "A1"); !strings.HasPrefix(v, "郭沟村  导出时间：2026-11-21 09:00") {
+		t.Errorf("title = %q", v)
+	}
+	if err := WriteBook(&buf, []Table{{Title: "x", Columns: []string{"a"}, Rows: [][]any{{1, 2}}}}, time.Now()); err == nil {
+		t.Error("a row longer than the columns was written")
+	}
+}

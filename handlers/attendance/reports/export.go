@@ -3,15 +3,10 @@ package reports
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
-	"unicode/utf16"
 
 	"github.com/gin-gonic/gin"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/yanzhen/yanzhen/handlers/console"
 	"github.com/yanzhen/yanzhen/internal/xlsxout"
@@ -22,8 +17,6 @@ import (
 // village with its members; for a county, one per town with its villages. Each sheet starts as
 // internal/xlsxout's do: a title with the export time, a line of the filters (scope, org, period,
 // thresholds, the rate's definition), the bold, frozen header row.
-//
-// xlsxout writes one sheet per workbook; writeBook is its layout for several sheets.
 
 var unitColumns = []string{"单位", "组织路径", "在册人数", "应到（人天）", "实到（人天）", "出勤率（%）",
 	"正常", "迟到", "早退", "外勤", "请假", "缺勤", "休息", "迟到天次", "早退天次", "异常标记", "状态"}
@@ -121,7 +114,7 @@ func (h *Web) ReportExport(c *gin.Context) {
 
 	now := h.con.Now().In(h.con.Location())
 	var buf bytes.Buffer
-	if err := writeBook(&buf, sheets, now); err != nil {
+	if err := xlsxout.WriteBook(&buf, sheets, now); err != nil {
 		h.con.Fail(c, fmt.Errorf("reports: export: %w", err))
 		return
 	}
@@ -155,153 +148,3 @@ func membersIn(ms []MemberFigures, path string, own bool) []MemberFigures {
 	return out
 }
 
-// writeBook writes the tables as the sheets of one workbook, each laid out as xlsxout.Write lays out
-// its one sheet. Sheet names come from the titles, made valid and unique.
-func writeBook(w io.Writer, tables []xlsxout.Table, at time.Time) (err error) {
-	f := excelize.NewFile()
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	title, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
-	if err != nil {
-		return err
-	}
-	filter, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "666666"}})
-	if err != nil {
-		return err
-	}
-	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
-		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"EDEDED"}},
-		Border: []excelize.Border{{Type: "bottom", Color: "999999", Style: 1}}})
-	if err != nil {
-		return err
-	}
-	text, err := f.NewStyle(&excelize.Style{NumFmt: 49})
-	if err != nil {
-		return err
-	}
-	used := map[string]bool{}
-	for i, t := range tables {
-		name := uniqueSheet(sheetName(t.Title), used)
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", name); err != nil {
-				return err
-			}
-		} else if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-		sw, err := f.NewStreamWriter(name)
-		if err != nil {
-			return err
-		}
-		widths := make([]int, len(t.Columns))
-		for j, c := range t.Columns {
-			widths[j] = textWidth(c)
-		}
-		for _, r := range t.Rows {
-			for j, v := range r {
-				if s, ok := v.(string); ok {
-					widths[j] = max(widths[j], textWidth(s))
-				}
-			}
-		}
-		for j := len(widths) - 1; j >= 0; j-- {
-			if err := sw.SetColWidth(j+1, j+1, min(max(float64(widths[j])+2, 8), 50)); err != nil {
-				return err
-			}
-		}
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 3, TopLeftCell: "A4", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-		line := strings.TrimSpace(t.Title) + "  导出时间：" + at.Format("2006-01-02 15:04")
-		if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: title, Value: line}}, excelize.RowOpts{Height: 22}); err != nil {
-			return err
-		}
-		if err := sw.SetRow("A2", []any{excelize.Cell{StyleID: filter, Value: filterText(t.Filters)}}); err != nil {
-			return err
-		}
-		head := make([]any, len(t.Columns))
-		for j, c := range t.Columns {
-			head[j] = excelize.Cell{StyleID: header, Value: c}
-		}
-		if err := sw.SetRow("A3", head); err != nil {
-			return err
-		}
-		for r, row := range t.Rows {
-			cells := make([]any, len(row))
-			for j, v := range row {
-				if s, ok := v.(string); ok {
-					cells[j] = excelize.Cell{StyleID: text, Value: s}
-				} else {
-					cells[j] = v
-				}
-			}
-			if err := sw.SetRow("A"+strconv.Itoa(4+r), cells); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-	}
-	return f.Write(w)
-}
-
-// filterText is the filters line: "筛选：范围=洪雅县；时段=2026年11月".
-func filterText(fs []xlsxout.Filter) string {
-	if len(fs) == 0 {
-		return "筛选：全部"
-	}
-	parts := make([]string, len(fs))
-	for i, f := range fs {
-		parts[i] = f.Name + "=" + f.Value
-	}
-	return "筛选：" + strings.Join(parts, "；")
-}
-
-// sheetName makes a title a valid sheet name: no []:*?/\' and at most 31 UTF-16 units.
-func sheetName(title string) string {
-	var b strings.Builder
-	units := 0
-	for _, r := range strings.TrimSpace(title) {
-		if strings.ContainsRune(`[]:*?/\'`, r) || r < ' ' {
-			r = '_'
-		}
-		n := utf16.RuneLen(r)
-		if units+n > 31 {
-			break
-		}
-		units += n
-		b.WriteRune(r)
-	}
-	if s := strings.TrimSpace(b.String()); s != "" && !strings.EqualFold(s, "History") {
-		return s
-	}
-	return "Sheet"
-}
-
-// uniqueSheet is name, or name with a number when it is taken (Excel compares names case-blind).
-func uniqueSheet(name string, used map[string]bool) string {
-	out := name
-	for n := 2; used[strings.ToLower(out)]; n++ {
-		suffix := "(" + strconv.Itoa(n) + ")"
-		out = sheetName(string([]rune(name)[:max(0, min(len([]rune(name)), 31-len(suffix)))]) + suffix)
-	}
-	used[strings.ToLower(out)] = true
-	return out
-}
-
-// textWidth estimates the width of s in Excel's units: Chinese characters count two.
-func textWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x1100 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
-}

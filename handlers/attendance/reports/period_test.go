@@ -69,15 +69,3 @@ func TestCountsRate(t *testing.T) {
 	}
 }
 
-func TestSheetNames(t *testing.T) {
-	used := map[string]bool{}
-	for _, c := range []struct{ in, want string }{
-		{"郭沟村", "郭沟村"}, {"郭沟村", "郭沟村(2)"}, {"a/b:c", "a_b_c"}, {"", "Sheet"},
-		{"一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三", "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一"},
-		{"一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三", "一二三四五六七八九十一二三四五六七八九十一二三四五六七八(2)"},
-	} {
-		if got := uniqueSheet(sheetName(c.in), used); got != c.want {
-			t.Errorf("sheet %q = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
