@@ -147,4 +147,3 @@ func membersIn(ms []MemberFigures, path string, own bool) []MemberFigures {
 	}
 	return out
 }
-

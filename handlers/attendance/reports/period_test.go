@@ -68,4 +68,3 @@ func TestCountsRate(t *testing.T) {
 		t.Errorf("1/3 = %v", *third.Rate1())
 	}
 }
-
