@@ -160,7 +160,8 @@ func LastMessageKey(channel, openID string) string { return "yz:lastmsg:" + chan
 // hands the work out, so losing these keys loses no recipient (a server re-queues from the database).
 const (
 	// BroadcastOwnerTTL: how long a server owns a broadcast (expands its audience and feeds its
-	// recipients to the queue) without renewing; another server takes it over after that.
+	// recipients to the queue) without renewing; another server takes it over after that. The
+	// deadline is also in the value, since the embedded Redis does not expire keys by itself.
 	BroadcastOwnerTTL = 15 * time.Second
 	// BroadcastQueueMaxLen: the queue stream is trimmed to about this many entries (each a batch of
 	// recipients) as a safety net; the owners keep it far shorter.
@@ -189,11 +190,6 @@ const BroadcastRateKey = "yz:bc:rate"
 // BroadcastCooldownKey: while it exists, no server sends broadcasts (WeChat said it is busy (-1) or a
 // quota is used up (45009, 45011)); TTL the cool-down.
 const BroadcastCooldownKey = "yz:bc:cooldown"
-
-// BroadcastEpochKey: a random value set once per Redis data set, no TTL. A server that finds it
-// changed knows the queue was lost (an embedded Redis restarted) and hands the queued recipients out
-// again at once instead of waiting for their hand-outs to expire.
-const BroadcastEpochKey = "yz:bc:epoch"
 
 // MeetingQRTTL bounds how long a meeting's check-in QR url is kept: the QR code is temporary (WeChat
 // keeps one at most 30 days), made to last until an hour after the meeting's end.

@@ -78,6 +78,7 @@ type App struct {
 	policyParts
 	policyConsoleParts
 	broadcastParts
+	surveyParts
 	console *console.Service
 	oa, mp  *wechat.Endpoint
 	handler http.Handler
@@ -163,7 +164,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	// The parts wired in their own files (wire_*.go): each builds its services, registers its bot
 	// routes and daily jobs, and adds its console menu entries. Routes go in routes() by their *Routes.
-	for _, wire := range []func() error{a.wireMeetings, a.wireRequests, a.wireAttendance, a.wireAttendReports, a.wirePolicy, a.wirePolicyConsole, a.wireBroadcast} {
+	for _, wire := range []func() error{a.wireMeetings, a.wireRequests, a.wireAttendance, a.wireAttendReports, a.wirePolicy, a.wirePolicyConsole, a.wireBroadcast, a.wireSurvey} {
 		if err = wire(); err != nil {
 			return nil, err
 		}

@@ -213,7 +213,9 @@ func pathIDs(t *testing.T, e *consoletest.Env) map[string]string {
 	ids["/api/v1/questions/{id}:id"] = one("questions", "1 = 1")
 	ids["/api/v1/accounts/{id}:id"] = one("accounts", "username = 'guogou'")
 	ids["/api/v1/audit/{id}:id"] = "1"
-	ids["/api/v1/broadcasts/{id}:id"] = countyBroadcast(t, e) // scope_matrix_test.go
+	ids["/api/v1/broadcasts/{id}:id"] = countyBroadcast(t, e)   // scope_matrix_test.go
+	ids["/api/v1/surveys/{id}:id"] = one("surveys", "1 = 1")    // the demo survey
+	ids["/api/v1/mp/surveys/{id}:id"] = one("surveys", "1 = 1") // the demo survey
 	return ids
 }
 

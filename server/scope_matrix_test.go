@@ -725,6 +725,10 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /api/v1/policy/faqs":                 policyChange(e, "POST", "/api/v1/policy/faqs"),
 		"PATCH /api/v1/policy/faqs/:id":            policyChange(e, "PATCH", "/api/v1/policy/faqs/:id"),
 	}
+	// surveys (wire_survey.go): the lines are in survey_matrix_test.go
+	for k, chk := range surveyChecks(e.Env, denied, noLeak) {
+		matrix[k] = chk
+	}
 	// Moving one's own member out of the scope.
 	moveOut := func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
 		var m models.Member
@@ -939,6 +943,9 @@ func outsideBroadcasts(t *testing.T, e *consoletest.Env, o outsider) (out, share
 		{BroadcastID: sb.ID, MemberID: outMember.ID, OrgID: outMember.OrgID, OpenID: "o2", Status: models.DeliveryFailed, Reason: o.secret},
 	} {
 		if err := db.Create(&d).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Create(&models.BroadcastTally{BroadcastID: sb.ID, OrgID: d.OrgID, Status: d.Status, N: 1}).Error; err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -116,6 +116,10 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 		return c, c.Start()
 	}
 
+	// Earlier runs' recipients would only make this one's tables bigger.
+	db.WithContext(ctx).Exec("DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts WHERE org_path = ?)", broadcast.LoadCounty)
+	db.WithContext(ctx).Exec("DELETE FROM broadcast_orgs WHERE broadcast_id IN (SELECT id FROM broadcasts WHERE org_path = ?)", broadcast.LoadCounty)
+	db.WithContext(ctx).Exec("DELETE FROM broadcasts WHERE org_path = ?", broadcast.LoadCounty)
 	b, err := svc.Create(ctx, nil, broadcast.NoticeInput{OrgPaths: []string{broadcast.LoadCounty}, Text: "压测通知：请忽略。"})
 	if err != nil {
 		return err

@@ -50,8 +50,9 @@ type EngineOptions struct {
 	// up"); default 5. Backoff is the first retry's wait, doubled each time (default 5 s).
 	MaxAttempts int
 	Backoff     time.Duration
-	// ClaimLease: how long a worker holds recipients it claimed (default 60 s); HandOut: how long a
-	// recipient handed to the queue waits before it is handed out again (default 3 min).
+	// ClaimLease: how long a worker holds recipients it claimed (default 60 s); HandOut: how long
+	// after a pass over the due recipients ended the next one starts even though the queue is not
+	// empty (default 3 min; see feed).
 	ClaimLease, HandOut time.Duration
 	// SendTimeout bounds one WeChat call (default 5 s). Poll is how often the database is asked for due
 	// broadcasts (default 2 s).
@@ -267,7 +268,7 @@ func (e *Engine) disown(ctx context.Context, id uint) {
 
 // ownerLoop expands and feeds one broadcast while this process owns it, until it is final.
 func (e *Engine) ownerLoop(ctx context.Context, id uint) error {
-	var cursor uint64
+	var pass feedPass
 	renewed := time.Now()
 	for ctx.Err() == nil {
 		if time.Since(renewed) > e.o.OwnerLease/3 {
@@ -277,7 +278,7 @@ func (e *Engine) ownerLoop(ctx context.Context, id uint) error {
 			}
 			renewed = time.Now()
 		}
-		busy, final, err := e.step(ctx, id, &cursor)
+		busy, final, err := e.step(ctx, id, &pass)
 		if err != nil || final {
 			return err
 		}
@@ -298,7 +299,14 @@ func (e *Engine) ownerLoop(ctx context.Context, id uint) error {
 // Step does one piece of an owner's work on broadcast id (tests drive it; Run's owners loop on it):
 // start it, expand a batch of its audience, or feed due recipients to the queue; and mark it done
 // when nothing is left. busy: there is more to do at once; final: the broadcast is over.
-func (e *Engine) step(ctx context.Context, id uint, cursor *uint64) (busy, final bool, err error) {
+// feedPass is where an owner is in its walk over a broadcast's due recipients: the last id fed, and
+// when the previous pass ended.
+type feedPass struct {
+	cursor uint64
+	ended  time.Time
+}
+
+func (e *Engine) step(ctx context.Context, id uint, pass *feedPass) (busy, final bool, err error) {
 	db := e.s.db.WithContext(ctx)
 	var b models.Broadcast
 	if err := db.Take(&b, id).Error; err != nil {
@@ -338,19 +346,25 @@ func (e *Engine) step(ctx context.Context, id uint, cursor *uint64) (busy, final
 		if err := e.expand(ctx, &b); err != nil {
 			return false, false, err
 		}
-		_, err := e.feed(ctx, &b, cursor)
+		_, err := e.feed(ctx, &b, pass)
 		return true, false, err
 	}
-	fed, err := e.feed(ctx, &b, cursor)
+	fed, err := e.feed(ctx, &b, pass)
 	if err != nil || fed > 0 {
 		return fed > 0, false, err
 	}
-	if *cursor != 0 {
-		*cursor = 0 // the end of a pass: start the next one from the beginning
-		return true, false, nil
+	if pass.cursor != 0 {
+		// The end of a pass. The next one (retries due, recipients whose worker died or whose entry
+		// was lost) starts from the beginning once this one's entries have left the queue.
+		pass.cursor, pass.ended = 0, now
+		return false, false, nil
 	}
 	left, err := e.anyQueued(ctx, id)
 	if err != nil || left {
+		return false, false, err
+	}
+	// The final figures are counted from the rows once, whatever happened on the way.
+	if err := rebuildTallies(db, id); err != nil {
 		return false, false, err
 	}
 	res := db.Model(&models.Broadcast{}).Where("id = ? AND status = ?", id, models.BroadcastSending).
@@ -397,15 +411,10 @@ func (e *Engine) expand(ctx context.Context, b *models.Broadcast) error {
 	if len(orgIDs) == 0 {
 		return finish(db)
 	}
-	members := func() *gorm.DB {
-		m := db.Table("members").Where("active = ? AND id > ? AND org_id IN ?", true, b.ExpandCursor, orgIDs)
-		if b.Roles != "" {
-			m = m.Where("role IN ?", strings.Split(b.Roles, ","))
-		}
-		return m
-	}
+	// A batch is the next Expand members by id, of the audience or not: finding its end walks the
+	// primary key alone, and the filter runs once, inside the insert.
 	var ends []uint
-	if err := members().Order("id").Offset(e.o.Expand-1).Limit(1).Pluck("id", &ends).Error; err != nil {
+	if err := db.Table("members").Where("id > ?", b.ExpandCursor).Order("id").Offset(e.o.Expand-1).Limit(1).Pluck("id", &ends).Error; err != nil {
 		return fmt.Errorf("broadcast: expand %d: %w", b.ID, err)
 	}
 	last := len(ends) == 0
@@ -438,6 +447,13 @@ FROM members WHERE active = ? AND id > ? AND org_id IN ?`
 		if err := tx.Model(&models.Broadcast{}).Where("id = ?", b.ID).Updates(upd).Error; err != nil {
 			return fmt.Errorf("broadcast: expand %d: cursor: %w", b.ID, err)
 		}
+		var to uint
+		if !last {
+			to = ends[0]
+		}
+		if err := tallyRange(tx, b.ID, b.ExpandCursor, to); err != nil {
+			return err
+		}
 		if last {
 			e.s.log.InfoContext(ctx, "broadcast: audience expanded", "broadcast", b.ID)
 		}
@@ -448,18 +464,22 @@ FROM members WHERE active = ? AND id > ? AND org_id IN ?`
 // reasonUnbound is why a member with no WeChat bound is skipped.
 const reasonUnbound = "未绑定微信"
 
-// feed hands due recipients (queued, not held, due) to the queue in batches, keeping at most Backlog
-// entries waiting. It returns how many it handed out; cursor walks the recipients in id order across
-// calls, so a pass over 600,000 rows never rescans the ones already handed out.
-func (e *Engine) feed(ctx context.Context, b *models.Broadcast, cursor *uint64) (int, error) {
+// feed hands due recipients (queued, free, due) to the queue in batches, keeping at most Backlog
+// entries waiting. It returns how many it handed out. A pass walks the recipients in id order (so
+// 600,000 rows are never rescanned); rows are not marked when handed out (that would cost a write
+// per recipient): instead a new pass starts only when the queue is empty — every entry of the last
+// pass was taken, given back, or lost with the queue — or HandOut after the last pass ended (other
+// broadcasts keep the queue busy). Rows a live worker holds are not due; rows fed twice are claimed
+// once.
+func (e *Engine) feed(ctx context.Context, b *models.Broadcast, pass *feedPass) (int, error) {
 	db := e.s.db.WithContext(ctx)
 	now := e.s.now()
-	if err := e.checkEpoch(ctx, b, now); err != nil {
-		return 0, err
-	}
 	waiting, err := e.rdb.XLen(ctx, kv.BroadcastQueueKey).Result()
 	if err != nil {
 		return 0, fmt.Errorf("broadcast: queue length: %w", err)
+	}
+	if pass.cursor == 0 && !pass.ended.IsZero() && waiting > 0 && now.Sub(pass.ended) < e.o.HandOut {
+		return 0, nil
 	}
 	room := e.o.Backlog - int(waiting)
 	if room <= 0 {
@@ -467,23 +487,13 @@ func (e *Engine) feed(ctx context.Context, b *models.Broadcast, cursor *uint64) 
 	}
 	room = min(room, 50) // a step stays short: the owner renews its lease between steps
 	var ids []uint64
-	err = db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND id > ? AND due_at <= ?", b.ID, models.DeliveryQueued, *cursor, now).
+	err = db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND id > ? AND due_at <= ?", b.ID, models.DeliveryQueued, pass.cursor, now).
 		Order("id").Limit(room*e.o.Batch).Pluck("id", &ids).Error
 	if err != nil {
 		return 0, fmt.Errorf("broadcast: due recipients of %d: %w", b.ID, err)
 	}
 	if len(ids) == 0 {
 		return 0, nil
-	}
-	// Handed out: not again before HandOut (unless the queue is lost, see checkEpoch). The range
-	// covers exactly the rows read (the same condition), a row changed since is skipped by the claim.
-	// A row whose claim expired (its worker died) is freed, and marked unsure: it may have been sent.
-	// (The assignments are in this order on purpose: MySQL evaluates them left to right.)
-	err = db.Exec(`UPDATE deliveries SET unsure = CASE WHEN claim <> '' THEN ? ELSE unsure END, claim = '', due_at = ?
-WHERE broadcast_id = ? AND status = ? AND id >= ? AND id <= ? AND due_at <= ?`,
-		true, now.Add(e.o.HandOut), b.ID, models.DeliveryQueued, ids[0], ids[len(ids)-1], now).Error
-	if err != nil {
-		return 0, fmt.Errorf("broadcast: hand out recipients of %d: %w", b.ID, err)
 	}
 	pipe := e.rdb.Pipeline()
 	for i := 0; i < len(ids); i += e.o.Batch {
@@ -494,42 +504,8 @@ WHERE broadcast_id = ? AND status = ? AND id >= ? AND id <= ? AND due_at <= ?`,
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, fmt.Errorf("broadcast: queue recipients of %d: %w", b.ID, err)
 	}
-	*cursor = ids[len(ids)-1]
+	pass.cursor = ids[len(ids)-1]
 	return len(ids), nil
-}
-
-// checkEpoch notices a lost queue: when Redis's data set is not the one b's recipients were handed
-// out on (an embedded Redis restarted with its process), they are due again at once.
-func (e *Engine) checkEpoch(ctx context.Context, b *models.Broadcast, now time.Time) error {
-	epoch, err := e.epoch(ctx)
-	if err != nil || epoch == b.QueueEpoch {
-		return err
-	}
-	db := e.s.db.WithContext(ctx)
-	if b.QueueEpoch != "" {
-		res := db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND claim = ? AND due_at > ?", b.ID, models.DeliveryQueued, "", now).
-			UpdateColumn("due_at", now)
-		if res.Error != nil {
-			return fmt.Errorf("broadcast: re-queue %d: %w", b.ID, res.Error)
-		}
-		e.s.log.WarnContext(ctx, "broadcast: the queue was lost, recipients handed out again", "broadcast", b.ID, "recipients", res.RowsAffected)
-	}
-	if err := db.Model(&models.Broadcast{}).Where("id = ?", b.ID).UpdateColumn("queue_epoch", epoch).Error; err != nil {
-		return fmt.Errorf("broadcast: epoch of %d: %w", b.ID, err)
-	}
-	b.QueueEpoch = epoch
-	return nil
-}
-
-func (e *Engine) epoch(ctx context.Context) (string, error) {
-	if _, err := e.rdb.SetNX(ctx, kv.BroadcastEpochKey, randomHex(8), 0).Result(); err != nil {
-		return "", fmt.Errorf("broadcast: epoch: %w", err)
-	}
-	v, err := e.rdb.Get(ctx, kv.BroadcastEpochKey).Result()
-	if err != nil {
-		return "", fmt.Errorf("broadcast: epoch: %w", err)
-	}
-	return v, nil
 }
 
 func joinIDs(ids []uint64) string {
@@ -655,15 +631,9 @@ func (e *Engine) handle(ctx context.Context, m redis.XMessage) {
 	}
 }
 
-// giveBack returns an entry this process will not work on (it is stopping): its recipients are due
-// again at once, for the owner to feed to another worker, and the entry leaves the queue.
+// giveBack returns an entry this process will not work on (it is stopping): it leaves the queue, and
+// its recipients, still due, are fed again in the owner's next pass.
 func (e *Engine) giveBack(ctx context.Context, m redis.XMessage) {
-	ids := splitIDs(fmt.Sprint(m.Values["ids"]))
-	err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id IN ? AND status = ? AND claim = ?", ids, models.DeliveryQueued, "").
-		UpdateColumn("due_at", e.s.now()).Error
-	if err != nil {
-		return // stays pending: taken over after the claim lease
-	}
 	pipe := e.rdb.Pipeline()
 	pipe.XAck(ctx, kv.BroadcastQueueKey, kv.BroadcastGroup, m.ID)
 	pipe.XDel(ctx, kv.BroadcastQueueKey, m.ID)
@@ -699,6 +669,8 @@ type claimed struct {
 	ID       uint64
 	OpenID   string
 	Attempts int
+	OrgID    uint
+	Dup      int64
 }
 
 // outcome is how one send went.
@@ -739,7 +711,7 @@ WHERE id IN ? AND status = ? AND (claim = '' OR due_at <= ?)`, false, token, now
 		return nil
 	}
 	var ds []claimed
-	if err := db.Model(&models.Delivery{}).Select("id, open_id, attempts").Where("id IN ? AND claim = ?", ids, token).Find(&ds).Error; err != nil {
+	if err := db.Model(&models.Delivery{}).Select("id, open_id, attempts, org_id, dup").Where("id IN ? AND claim = ?", ids, token).Find(&ds).Error; err != nil {
 		return fmt.Errorf("broadcast: claimed recipients of %d: %w", id, err)
 	}
 	e.inFlight.Add(int64(len(ds)))
@@ -886,7 +858,7 @@ type result struct {
 // recordOutcomes writes the outcomes of a batch, one statement per kind of outcome.
 func (e *Engine) recordOutcomes(ctx context.Context, id uint, token string, outs []outcome) error {
 	now := e.s.now()
-	groups := map[result][]uint64{}
+	groups := map[result][]claimed{}
 	dues := map[int]time.Time{} // one backoff per attempt count, so that a batch's retries are one statement
 	due := func(attempts int) time.Time {
 		if _, ok := dues[attempts]; !ok {
@@ -910,27 +882,57 @@ func (e *Engine) recordOutcomes(ctx context.Context, id uint, token string, outs
 			r = result{status: models.DeliveryQueued, code: int(notify.Code(o.err)), reason: reasonOf(o.err),
 				unsure: !notify.NotDelivered(o.err), due: due(o.d.Attempts)}
 		}
-		groups[r] = append(groups[r], o.d.ID)
+		groups[r] = append(groups[r], o.d)
 	}
-	for r, ids := range groups {
-		upd := map[string]any{"claim": "", "status": r.status, "updated_at": now}
-		switch {
-		case r.release:
-			upd["attempts"] = gorm.Expr("attempts - 1")
-			upd["due_at"] = r.due
-		case r.status == models.DeliverySent:
-			upd["via"], upd["sent_at"], upd["err_code"], upd["reason"] = r.via, now, 0, ""
-		case r.status == models.DeliveryFailed:
-			upd["via"], upd["err_code"], upd["reason"], upd["unsure"] = r.via, r.code, r.reason, r.unsure
-		default:
-			upd["err_code"], upd["reason"], upd["unsure"], upd["due_at"] = r.code, r.reason, r.unsure, r.due
+	deltas := map[tallyKey]tallyDelta{}
+	matched := true
+	err := e.s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for r, ds := range groups {
+			ids := make([]uint64, len(ds))
+			for i, d := range ds {
+				ids[i] = d.ID
+				if r.status != models.DeliveryQueued {
+					q, f := deltas[tallyKey{d.OrgID, models.DeliveryQueued}], deltas[tallyKey{d.OrgID, r.status}]
+					q.n--
+					f.n++
+					f.dup += d.Dup
+					deltas[tallyKey{d.OrgID, models.DeliveryQueued}], deltas[tallyKey{d.OrgID, r.status}] = q, f
+				}
+			}
+			n, err := e.recordGroup(tx, r, ids, token, now)
+			if err != nil {
+				return fmt.Errorf("broadcast: record outcomes of %d: %w", id, err)
+			}
+			matched = matched && n == int64(len(ids))
 		}
-		err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("id IN ? AND claim = ?", ids, token).UpdateColumns(upd).Error
-		if err != nil {
-			return fmt.Errorf("broadcast: record outcomes of %d: %w", id, err)
+		if !matched {
+			return nil // rebuilt below, from the rows
 		}
+		return upsertTallies(tx, id, deltas)
+	})
+	if err == nil && !matched {
+		err = rebuildTallies(e.s.db.WithContext(ctx), id)
 	}
-	return nil
+	return err
+}
+
+// recordGroup writes one kind of outcome to the rows ids this worker still holds (token); it returns
+// how many it wrote.
+func (e *Engine) recordGroup(tx *gorm.DB, r result, ids []uint64, token string, now time.Time) (int64, error) {
+	upd := map[string]any{"claim": "", "status": r.status, "updated_at": now}
+	switch {
+	case r.release:
+		upd["attempts"] = gorm.Expr("attempts - 1")
+		upd["due_at"] = r.due
+	case r.status == models.DeliverySent:
+		upd["via"], upd["sent_at"], upd["err_code"], upd["reason"] = r.via, now, 0, ""
+	case r.status == models.DeliveryFailed:
+		upd["via"], upd["err_code"], upd["reason"], upd["unsure"] = r.via, r.code, r.reason, r.unsure
+	default:
+		upd["err_code"], upd["reason"], upd["unsure"], upd["due_at"] = r.code, r.reason, r.unsure, r.due
+	}
+	res := tx.Model(&models.Delivery{}).Where("id IN ? AND claim = ?", ids, token).UpdateColumns(upd)
+	return res.RowsAffected, res.Error
 }
 
 // backoff is the wait before attempt n+1: Backoff doubled per attempt, with jitter, at most an hour.

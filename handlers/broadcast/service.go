@@ -444,6 +444,9 @@ func (s *Service) Approve(ctx context.Context, v *console.Viewer, id uint) (*mod
 	if err != nil {
 		return nil, err
 	}
+	if !Manages(v, b) {
+		return nil, console.ErrNotAllowed
+	}
 	if b.Status != models.BroadcastPending {
 		return nil, ErrState
 	}
@@ -493,14 +496,18 @@ func (s *Service) Cancel(ctx context.Context, v *console.Viewer, id uint) (*mode
 		})
 }
 
-// cancelQueued marks the queued recipients that no worker holds cancelled.
+// cancelQueued marks the queued recipients that no worker holds cancelled (and counts the tallies
+// again when there were some).
 func cancelQueued(tx *gorm.DB, id uint, now time.Time) error {
-	err := tx.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND (claim = ? OR due_at <= ?)", id, models.DeliveryQueued, "", now).
-		UpdateColumns(map[string]any{"status": models.DeliveryCancelled, "claim": "", "reason": "群发已取消", "updated_at": now}).Error
-	if err != nil {
-		return fmt.Errorf("broadcast: cancel the recipients of %d: %w", id, err)
+	res := tx.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND (claim = ? OR due_at <= ?)", id, models.DeliveryQueued, "", now).
+		UpdateColumns(map[string]any{"status": models.DeliveryCancelled, "claim": "", "reason": "群发已取消", "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("broadcast: cancel the recipients of %d: %w", id, res.Error)
 	}
-	return nil
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return rebuildTallies(tx, id)
 }
 
 // Counts are a broadcast's recipients by state. Dup counts sends that may have reached someone twice.
@@ -556,68 +563,58 @@ type Progress struct {
 // deliveriesIn limits a query on deliveries to the recipients of orgs in the scope.
 func deliveriesIn(sc scope.Scope) func(*gorm.DB) *gorm.DB { return sc.ByOrg("deliveries.org_id") }
 
-// Progress counts broadcast id's recipients in the scope (sc.All: everyone); withUnits adds the
-// figures per org (village) and the reasons of failures.
+// Progress counts broadcast id's recipients in the scope (sc.All: everyone) from its tallies (a few
+// hundred rows however many recipients); withUnits adds the figures per org (village) and the reasons
+// of failures.
 func (s *Service) Progress(ctx context.Context, sc scope.Scope, id uint, withUnits bool) (*Progress, error) {
 	db := s.db.WithContext(ctx)
 	p := &Progress{}
+	var tallies []models.BroadcastTally
+	err := db.Scopes(sc.ByOrg("broadcast_tallies.org_id")).Where("broadcast_id = ?", id).Find(&tallies).Error
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: progress of %d: %w", id, err)
+	}
+	byOrg := map[uint]*UnitCount{}
+	var ids []uint
+	for _, t := range tallies {
+		p.add(t.Status, t.N, t.Dup)
+		if !withUnits {
+			continue
+		}
+		uc := byOrg[t.OrgID]
+		if uc == nil {
+			uc = &UnitCount{OrgID: t.OrgID}
+			byOrg[t.OrgID] = uc
+			ids = append(ids, t.OrgID)
+		}
+		uc.add(t.Status, t.N, t.Dup)
+	}
 	if !withUnits {
-		var rows []struct {
-			Status string
-			N, Dup int64
-		}
-		err := db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, COUNT(*) AS n, SUM(dup) AS dup").
-			Where("broadcast_id = ?", id).Group("status").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("broadcast: progress of %d: %w", id, err)
-		}
-		for _, r := range rows {
-			p.add(r.Status, r.N, r.Dup)
-		}
 		return p, nil
 	}
-	// With the units, one pass over the recipients gives both: the totals are the units' sums.
-	err := db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, err_code, reason, COUNT(*) AS n").
-		Where("broadcast_id = ? AND status IN ?", id, []string{models.DeliveryFailed, models.DeliverySkipped}).
+	// The reasons of failures: failed rows are few (and skipped ones have one reason: no WeChat).
+	err = db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("status, err_code, reason, COUNT(*) AS n").
+		Where("broadcast_id = ? AND status = ?", id, models.DeliveryFailed).
 		Group("status, err_code, reason").Order("n DESC").Limit(50).Scan(&p.Reasons).Error
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: reasons of %d: %w", id, err)
 	}
-	var units []struct {
-		OrgID  uint
-		Status string
-		N, Dup int64
+	if p.Skipped > 0 {
+		p.Reasons = append(p.Reasons, ReasonCount{Status: models.DeliverySkipped, Reason: reasonUnbound, N: p.Skipped})
 	}
-	err = db.Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Select("org_id, status, COUNT(*) AS n, SUM(dup) AS dup").
-		Where("broadcast_id = ?", id).Group("org_id, status").Scan(&units).Error
-	if err != nil {
-		return nil, fmt.Errorf("broadcast: units of %d: %w", id, err)
-	}
-	byOrg := map[uint]*UnitCount{}
-	var ids []uint
-	for _, u := range units {
-		uc := byOrg[u.OrgID]
-		if uc == nil {
-			uc = &UnitCount{OrgID: u.OrgID}
-			byOrg[u.OrgID] = uc
-			ids = append(ids, u.OrgID)
-		}
-		uc.add(u.Status, u.N, u.Dup)
-		p.add(u.Status, u.N, u.Dup)
-	}
-	var orgs []models.Org
 	for i := 0; i < len(ids); i += 1000 {
-		var part []models.Org
-		if err := db.Select("id, path").Where("id IN ?", ids[i:min(i+1000, len(ids))]).Find(&part).Error; err != nil {
+		var orgs []models.Org
+		if err := db.Select("id, path").Where("id IN ?", ids[i:min(i+1000, len(ids))]).Find(&orgs).Error; err != nil {
 			return nil, fmt.Errorf("broadcast: unit names of %d: %w", id, err)
 		}
-		orgs = append(orgs, part...)
-	}
-	for _, o := range orgs {
-		byOrg[o.ID].Path = o.Path
+		for _, o := range orgs {
+			byOrg[o.ID].Path = o.Path
+		}
 	}
 	for _, id := range ids {
-		p.Units = append(p.Units, *byOrg[id])
+		if u := byOrg[id]; u.Total() > 0 {
+			p.Units = append(p.Units, *u)
+		}
 	}
 	sort.Slice(p.Units, func(i, j int) bool { return p.Units[i].Path < p.Units[j].Path })
 	return p, nil
@@ -663,10 +660,14 @@ func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, statu
 	} else if err := db.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("broadcast: count recipients of %d: %w", id, err)
 	}
+	// The page's rows first, then their names: joined before the limit, PostgreSQL would join every
+	// recipient of a big broadcast.
 	var out []Recipient
-	err := db.Select("deliveries.member_id, m.name, o.path, deliveries.status, deliveries.err_code, deliveries.reason, deliveries.via, deliveries.attempts, deliveries.sent_at").
-		Joins("JOIN members m ON m.id = deliveries.member_id").Joins("JOIN orgs o ON o.id = deliveries.org_id").
-		Order("deliveries.id").Offset(offset).Limit(limit).Scan(&out).Error
+	page := db.Select("deliveries.id, deliveries.member_id, deliveries.org_id, deliveries.status, deliveries.err_code, deliveries.reason, deliveries.via, deliveries.attempts, deliveries.sent_at").
+		Order("deliveries.id").Offset(offset).Limit(limit)
+	err := s.db.WithContext(ctx).Table("(?) d", page).
+		Select("d.member_id, m.name, o.path, d.status, d.err_code, d.reason, d.via, d.attempts, d.sent_at").
+		Joins("JOIN members m ON m.id = d.member_id").Joins("JOIN orgs o ON o.id = d.org_id").Order("d.id").Scan(&out).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("broadcast: recipients of %d: %w", id, err)
 	}

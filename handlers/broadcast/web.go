@@ -328,9 +328,11 @@ func approve(s *Service, c *gin.Context, v *console.Viewer, id uint) (*models.Br
 
 // PauseSubmit, ResumeSubmit, CancelSubmit and ApproveSubmit are POST /console/broadcasts/:id/… for
 // administrators whose part of the tree holds the whole audience.
-func (h *Web) PauseSubmit(c *gin.Context)   { h.action(c, pause, "已暂停") }
-func (h *Web) ResumeSubmit(c *gin.Context)  { h.action(c, resume, "已继续发送") }
-func (h *Web) CancelSubmit(c *gin.Context)  { h.action(c, cancel, "已取消，还没发出的不再发送") }
+func (h *Web) PauseSubmit(c *gin.Context)  { h.action(c, pause, "已暂停") }
+func (h *Web) ResumeSubmit(c *gin.Context) { h.action(c, resume, "已继续发送") }
+func (h *Web) CancelSubmit(c *gin.Context) {
+	h.action(c, cancel, "已取消，还没发出的不再发送")
+}
 func (h *Web) ApproveSubmit(c *gin.Context) { h.action(c, approve, "已审批，将按时发出") }
 
 // API shapes.

@@ -6,6 +6,8 @@ package study
 // outcome (accuracy of the answers, by tag), and each rate is coloured green, yellow or red by the
 // county's Thresholds. Every query takes the viewer's scope.Scope and goes through its filters, and
 // aggregates in SQL (GROUP BY org, day, tag or member): the Go side only rolls orgs up into units.
+// A period's past days are read from the nightly daily summary where it has run (summary.go), the
+// others from the tasks.
 
 import (
 	"context"
@@ -616,7 +618,9 @@ func (s *Service) progressOverview(ctx context.Context, sc scope.Scope, rootID u
 // parameters. The driver keeps each statement prepared, and after five runs PostgreSQL may switch it
 // to a generic plan, which cannot see how many tasks a scope's path pattern and a period select: in
 // the county benchmark every figure query then read the whole month, ten times slower. SET LOCAL
-// lasts for the read-only transaction fn runs in.
+// lasts for the read-only transaction fn runs in. Setting it for every connection (in the DSN) was
+// measured and rejected: the write path's simple statements then cost ~75 % more server time each
+// (docs/PERFORMANCE.md).
 func (s *Service) customPlans(ctx context.Context, fn func(s *Service) error) error {
 	if models.Dialect(s.db) != "postgres" {
 		return fn(s)

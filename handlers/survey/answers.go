@@ -21,7 +21,9 @@ type Answer struct {
 }
 
 // Empty reports whether nothing was answered.
-func (a Answer) Empty() bool { return len(a.Choices) == 0 && a.Num == nil && strings.TrimSpace(a.Text) == "" }
+func (a Answer) Empty() bool {
+	return len(a.Choices) == 0 && a.Num == nil && strings.TrimSpace(a.Text) == ""
+}
 
 // Has reports whether option n was chosen.
 func (a Answer) Has(n int) bool {

@@ -56,7 +56,9 @@ var kindWords = []struct{ word, kind string }{
 }
 
 // IsChoice reports whether answers are options of the question.
-func (q *Question) IsChoice() bool { return q.Kind == models.SurveySingle || q.Kind == models.SurveyMulti }
+func (q *Question) IsChoice() bool {
+	return q.Kind == models.SurveySingle || q.Kind == models.SurveyMulti
+}
 
 // KindName is the question's kind in Chinese.
 func (q *Question) KindName() string { return KindNames[q.Kind] }

@@ -283,7 +283,9 @@ func (s *Service) Save(ctx context.Context, id uint, m *bot.Member, answers map[
 // IncompleteError: a required question that is asked has no answer.
 type IncompleteError struct{ Seq int }
 
-func (e *IncompleteError) Error() string { return fmt.Sprintf("survey: question %d is required", e.Seq) }
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("survey: question %d is required", e.Seq)
+}
 
 // Finish submits member m's response to survey id: every asked, required question must have an answer
 // (*IncompleteError names the first that has none). Answers to questions no longer asked (their
@@ -441,4 +443,3 @@ func (s *Service) memberOf(ctx context.Context, id uint) (*bot.Member, error) {
 	}
 	return &bot.Member{ID: m.ID, Name: m.Name, Role: m.Role, OrgID: m.OrgID, OrgPath: m.Org.Path}, nil
 }
-

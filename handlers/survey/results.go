@@ -309,8 +309,11 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 			return nil, fmt.Errorf("survey: texts: %w", err)
 		}
 		qr.Answered = qr.TextsTotal
+		// The joins in order (a scope's joins would come after these and SQLite wants them before).
 		sel := "survey_answers.text, o.path AS org_path"
-		q = db.Model(&models.SurveyAnswer{}).Scopes(done).Joins("JOIN orgs o ON o.id = r.org_id").Where("survey_answers.question_id = ?", id)
+		q = db.Model(&models.SurveyAnswer{}).Joins("JOIN survey_responses r ON r.id = survey_answers.response_id").
+			Joins("JOIN orgs o ON o.id = r.org_id").Where("r.done = ?", true).Scopes(sc.ByOrg("r.org_id")).
+			Where("survey_answers.question_id = ?", id)
 		if !sv.Anonymous {
 			sel += ", m.name"
 			q = q.Joins("LEFT JOIN members m ON m.id = r.member_id")

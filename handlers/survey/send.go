@@ -67,7 +67,7 @@ func (s *Service) Send(ctx context.Context, v *console.Viewer, id uint) (uint, e
 		}
 		return s.record(ctx, tx, v, console.Change{Action: console.ActionUpdate, Object: "survey", ObjectID: id, OrgPath: sv.OrgPath,
 			Summary: fmt.Sprintf("发布问卷《%s》并群发通知（群发 #%d，%s）", sv.Title, b.ID, sv.Audience()),
-			Before: map[string]any{"status": sv.Status}, After: map[string]any{"status": models.SurveyOpen, "broadcast": b.ID}})
+			Before:  map[string]any{"status": sv.Status}, After: map[string]any{"status": models.SurveyOpen, "broadcast": b.ID}})
 	})
 	if err != nil {
 		return 0, err

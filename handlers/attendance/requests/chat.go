@@ -36,6 +36,7 @@ const (
 func (s *Service) Register(r *bot.Router) {
 	r.Handle("请假", s.handleLeave, bot.GluedArgs(), bot.Help(300, "请假 明天 到县里开会 — 向书记请假"))
 	r.Handle("补卡", s.handleMakeup, bot.GluedArgs(), bot.Help(310, "补卡 昨天 签到 8:20 忘带手机 — 忘记打卡时补卡"))
+	r.Handle("補卡", s.handleMakeup, bot.GluedArgs()) // 補 is not among the characters bot.Normalize folds
 	r.Handle("我的请假", s.handleMine, bot.Help(320, "我的请假 — 我的请假、补卡申请，可撤销"))
 	r.Handle("我的申请", s.handleMine)
 	r.Handle("审批", s.handleQueue, bot.Roles(models.RoleSecretary), bot.Help(330, "审批 — 审批本村的请假、补卡、外勤申请"))
@@ -209,7 +210,7 @@ func (s *Service) handleMine(ctx context.Context, c *bot.Context) error {
 	return c.Text(b.String())
 }
 
-var reCancel = regexp.MustCompile(`^(?:撤销|撤回|取消)\s*(\d{1,2})$`)
+var reCancel = regexp.MustCompile(`^(?:撤销|撤銷|撤回|取消)\s*(\d{1,2})$`)
 
 // handleCancel: 撤销 N after 我的请假.
 func (s *Service) handleCancel(ctx context.Context, c *bot.Context) error {
@@ -282,7 +283,7 @@ func (s *Service) queueText(c *bot.Context, rows []Row, lead string) string {
 
 var (
 	reApprove = regexp.MustCompile(`^(?:同意|批准|通过)\s*([\d\s,、，]*)$`)
-	reReject  = regexp.MustCompile(`^(?:拒绝|驳回|不同意|不批准)\s*(\d{1,2})?\s*(.*)$`)
+	reReject  = regexp.MustCompile(`^(?:拒绝|拒絕|驳回|駁回|不同意|不批准)\s*(\d{1,2})?\s*(.*)$`)
 	reAll     = regexp.MustCompile(`^(?:全部|都|全都)(?:同意|批准|通过)$`)
 	reNums    = regexp.MustCompile(`\d{1,2}`)
 )

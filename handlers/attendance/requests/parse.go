@@ -86,11 +86,11 @@ var (
 	reMDs     = regexp.MustCompile(`^(\d{1,2})[./](\d{1,2})`)
 	reD       = regexp.MustCompile(`^` + num + `\s*[日号]`)
 	reRel     = regexp.MustCompile(`^(大后天|后天|明天|明日|今天|今日|昨天|昨日|前天)`)
-	reWeek    = regexp.MustCompile(`^(下下个|下下|下个|下|本|这个|这|上个|上)?\s*(?:周|星期|礼拜)([一二三四五六日天1-7])`)
+	reWeek    = regexp.MustCompile(`^(下下个|下下|下个|下|本|这个|这|上个|上)?\s*(?:周|週|星期|礼拜|禮拜)([一二三四五六日天1-7])`)
 	reSep     = regexp.MustCompile(`^\s*(?:-|~|到|至|—|–|－)\s*`)
 	reBareDay = regexp.MustCompile(`^` + num + `\s*[日号]?`)
-	reDur     = regexp.MustCompile(`^\s*(?:起|开始)?\s*(?:请假?|休)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*天假?`)
-	reDurOnly = regexp.MustCompile(`(?:请假?|休)?(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*天假?`)
+	reDur     = regexp.MustCompile(`^\s*(?:起|开始)?\s*(?:请假?|休)?\s*(\d{1,2}|[一二两兩三四五六七八九十]{1,3})\s*天假?`)
+	reDurOnly = regexp.MustCompile(`(?:请假?|休)?(\d{1,2}|[一二两兩三四五六七八九十]{1,3})\s*天假?`)
 	reHalf    = regexp.MustCompile(`上午|下午|半天`)
 	reTime    = regexp.MustCompile(`(上午|早上|早晨|下午|晚上)?\s*(\d{1,2})\s*(?:[:点])\s*(\d{1,2}|半)?\s*分?`)
 	reKindIn  = regexp.MustCompile(`签到|上班|到岗`)
@@ -104,7 +104,7 @@ func cnNum(s string) int {
 	if n, err := strconv.Atoi(s); err == nil {
 		return n
 	}
-	digit := map[rune]int{'一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+	digit := map[rune]int{'一': 1, '二': 2, '两': 2, '兩': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
 	rs := []rune(s)
 	switch {
 	case len(rs) == 1 && rs[0] == '十':
@@ -270,7 +270,7 @@ func (x *text) reason() string {
 	for {
 		before := r
 		r = strings.Trim(r, " ,，。.、;；:：!！~-—")
-		for _, p := range []string{"从", "因为", "因", "原因", "事由", "理由", "请假"} {
+		for _, p := range []string{"从", "從", "因为", "因為", "因", "原因", "事由", "理由", "请假"} {
 			r = strings.TrimPrefix(r, p)
 		}
 		if r == before {

@@ -69,9 +69,16 @@ func TestParseLeave(t *testing.T) {
 }
 
 func TestParseLeaveFullWidthAndTraditional(t *testing.T) {
-	got, err := ParseLeave(bot.Normalize("１１月２５日－１１月２７日　農忙"), testToday)
-	if err != nil || got.From != "2026-11-25" || got.To != "2026-11-27" || got.Reason != "農忙" {
-		t.Fatalf("full-width: %+v %v", got, err)
+	for _, tc := range []struct{ in, from, to, reason string }{
+		{"１１月２５日－１１月２７日　農忙", "2026-11-25", "2026-11-27", "農忙"},
+		{"從明天開始請兩天假 回老家", "2026-11-21", "2026-11-22", "回老家"},
+		{"下週三 開會", "2026-11-25", "2026-11-25", "开会"},
+		{"後天", "2026-11-22", "2026-11-22", ""},
+	} {
+		got, err := ParseLeave(bot.Normalize(tc.in), testToday)
+		if err != nil || got.From != tc.from || got.To != tc.to || got.Reason != tc.reason {
+			t.Errorf("%q = %+v %v, want %s..%s %q", tc.in, got, err, tc.from, tc.to, tc.reason)
+		}
 	}
 }
 
