@@ -121,7 +121,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	})
 
 	a.roster = roster.New(a.db, log, a.now)
-	a.attend = attendance.New(attendance.Options{DB: a.db, Log: log, Now: a.now, Location: cfg.Location, MeetingCode: a.meetingCheckIn})
+	a.attend = attendance.New(attendance.Options{DB: a.db, Log: log, Now: a.now, Location: cfg.Location, MeetingCode: a.meetingCheckIn,
+		OffsiteFiled: a.offsiteFiled})
 	a.study = study.New(study.Options{DB: a.db, Redis: a.rdb.Client, Log: log, Now: a.now, Location: cfg.Location})
 	a.store = bot.NewStore(a.rdb.Client)
 	a.router = bot.NewRouter(bot.Options{

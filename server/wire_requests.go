@@ -31,6 +31,17 @@ func (a *App) wireRequests() error {
 	return nil
 }
 
+// offsiteFiled tells the village's secretaries of an off-site check-in waiting for them (the check-in
+// part files it). A failure to tell is logged: the request waits in 审批 all the same.
+func (a *App) offsiteFiled(ctx context.Context, requestID uint) {
+	if a.requests == nil {
+		return
+	}
+	if _, err := a.requests.TellNew(ctx, requestID); err != nil {
+		a.log.WarnContext(ctx, "requests: secretaries not told of an off-site request", "request", requestID, "err", err)
+	}
+}
+
 // Requests is the leave / make-up / off-site requests capability (tests).
 func (a *App) Requests() *requests.Service { return a.requests }
 

@@ -40,6 +40,9 @@ type Options struct {
 	// MeetingCode checks the member in to the meeting with this code ("签到 CODE"); nil or
 	// ErrNoMeetings: meeting check-in is not available.
 	MeetingCode func(ctx context.Context, c *bot.Context, code string) error
+	// OffsiteFiled is told, after the commit, of each new off-site request (the requests part tells
+	// the village's secretaries); nil: nobody is told.
+	OffsiteFiled func(ctx context.Context, requestID uint)
 }
 
 // Service is the attendance capability.
@@ -49,12 +52,13 @@ type Service struct {
 	now         func() time.Time
 	loc         *time.Location
 	meetingCode func(ctx context.Context, c *bot.Context, code string) error
+	offsite     func(ctx context.Context, requestID uint)
 	reports     *batch.Writer[models.LocationReport]
 }
 
 // New starts the service's batch writer; Close stops it.
 func New(o Options) *Service {
-	s := &Service{db: o.DB, log: o.Log, now: o.Now, loc: o.Location, meetingCode: o.MeetingCode}
+	s := &Service{db: o.DB, log: o.Log, now: o.Now, loc: o.Location, meetingCode: o.MeetingCode, offsite: o.OffsiteFiled}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

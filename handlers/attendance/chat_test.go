@@ -134,6 +134,7 @@ func TestOffsiteRestDayAndStatus(t *testing.T) {
 	liu := newChat(t, e, "o-liu", "刘桂兰")
 	zhang := newChat(t, e, "o-zhang", "张国华")
 
+	e.WaitWrote("o-zhang") // the secretary wrote: he is told of the off-site request in the chat
 	wants(t, "外勤 alone", li.text("外勤 开会"), "先发送「签到」")
 	li.text("签到")
 	wants(t, "outside", li.at(1200), "你距离郭沟村村委会 1.2 公里")
@@ -150,6 +151,9 @@ func TestOffsiteRestDayAndStatus(t *testing.T) {
 	if req.Kind != models.RequestOffsite || req.State != models.RequestPending || req.CheckInID == nil || *req.CheckInID != cs[0].ID ||
 		req.OrgID != li.member.OrgID || req.MemberID != li.member.ID || req.Reason != "到镇上开会" {
 		t.Fatalf("off-site request = %+v", req)
+	}
+	if told := e.Fake.TextsTo("o-zhang"); len(told) != 1 || !strings.Contains(told[0], "李秀英 申请外勤") || !strings.Contains(told[0], "回复「审批」处理") {
+		t.Fatalf("the secretary was told %q", told)
 	}
 	zhang.text("签到")
 	zhang.at(0)

@@ -215,6 +215,8 @@ func (s *Service) CheckIn(ctx context.Context, in CheckInput) (*CheckResult, err
 	res.CheckIn = ci
 	if res.Duplicate {
 		res.Flags = splitFlags(ci.Flags)
+	} else if ci.RequestID != nil && s.offsite != nil {
+		s.offsite(ctx, *ci.RequestID)
 	}
 	return res, nil
 }

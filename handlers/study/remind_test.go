@@ -33,24 +33,6 @@ func runJobs(t *testing.T, env *consoletest.Env) {
 	}
 }
 
-// waitWrote waits until the server has recorded openID's last message at the clock's time (the record
-// is written in the background).
-func waitWrote(t *testing.T, env *consoletest.Env, openID string) {
-	t.Helper()
-	want := env.Clock.Now().Unix()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		v, _ := env.App.Redis().Get(context.Background(), kv.LastMessageKey(bot.ChannelOA, openID)).Int64()
-		if v >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the last message of %s was not recorded (have %d, want %d)", openID, v, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // callsTo are the recorded calls of the fake WeChat API to api for openID.
 func callsTo(env *consoletest.Env, api, openID string) []wxfake.Call {
 	var out []wxfake.Call
@@ -98,7 +80,7 @@ func TestEveningReminderGoesOnceToThoseNotDone(t *testing.T) {
 	sh := prompt(t, li.say("学习"))
 	li.say(rightAnswer(t, db, sh)) // one answer of five
 	for _, id := range []string{"o-zhang", "o-li", "o-wang"} {
-		waitWrote(t, env, id)
+		env.WaitWrote(id)
 	}
 
 	remindAt(env, 19, 59)
@@ -148,8 +130,8 @@ func TestRemindersStopAfterAPermanentRefusalUntilHeWritesAgain(t *testing.T) {
 	svc := newService(env)
 	newChatter(env, "o-zhang", "张国华")
 	li := newChatter(env, "o-li", "李秀英")
-	waitWrote(t, env, "o-zhang")
-	waitWrote(t, env, "o-li")
+	env.WaitWrote("o-zhang")
+	env.WaitWrote("o-li")
 	env.Fake.SetUserError("o-li", 43004)
 
 	day1 := svc.Today()
@@ -194,7 +176,7 @@ func TestRemindersStopAfterAPermanentRefusalUntilHeWritesAgain(t *testing.T) {
 	env.Clock.Add(24 * time.Hour)
 	runJobs(t, env)
 	mustContain(t, "li writes again", li.say("积分"), "积分")
-	waitWrote(t, env, "o-li")
+	env.WaitWrote("o-li")
 	remindAt(env, 20, 0)
 	runJobs(t, env)
 	if reminders(env, "o-li") != 1 {
@@ -224,7 +206,7 @@ func TestReminderFallsBackToTheTemplateAndRetries(t *testing.T) {
 	newChatter(env, "o-li", "李秀英")
 	newChatter(env, "o-chen", "陈志强")
 	for _, id := range []string{"o-zhang", "o-li", "o-chen"} {
-		waitWrote(t, env, id)
+		env.WaitWrote(id)
 	}
 	// li's window is closed: no record of a message.
 	env.App.Redis().Del(context.Background(), kv.LastMessageKey(bot.ChannelOA, "o-li"))
@@ -355,8 +337,8 @@ func TestReminderJobWaitsForLaterVillages(t *testing.T) {
 	runJobs(t, env)
 	newChatter(env, "o-zhang", "张国华")
 	newChatter(env, "o-chen", "陈志强")
-	waitWrote(t, env, "o-zhang")
-	waitWrote(t, env, "o-chen")
+	env.WaitWrote("o-zhang")
+	env.WaitWrote("o-chen")
 	lm := study.NewLastMessages(env.App.Redis().Client, env.Clock.Now, testenv.Logger())
 	t.Cleanup(lm.Close)
 	r := study.NewReminders(svc, study.RemindOptions{Sender: env.App.WeChat(), LastMessages: lm})
@@ -403,7 +385,7 @@ func TestReminderJobWaitsForLaterVillages(t *testing.T) {
 func TestAServerStartedLateStillReminds(t *testing.T) {
 	env := consoletest.New(t)
 	newChatter(env, "o-zhang", "张国华")
-	waitWrote(t, env, "o-zhang")
+	env.WaitWrote("o-zhang")
 	remindAt(env, 20, 30)
 	runJobs(t, env)
 	if n := reminders(env, "o-zhang"); n != 1 {

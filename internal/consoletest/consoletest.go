@@ -21,11 +21,13 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/bot/wechat/wxclient"
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/config"
 	"github.com/yanzhen/yanzhen/handlers/console"
 	"github.com/yanzhen/yanzhen/internal/testenv"
+	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/server"
 )
 
@@ -263,5 +265,28 @@ func (e *Env) BindAs(openID, memberName string) {
 	c := e.OA()
 	if got := e.Send(c.Text(openID, "绑定 "+code)); !strings.Contains(got, memberName) {
 		e.T.Fatalf("bind %s: %q", memberName, got)
+	}
+}
+
+// BindSeen is BindAs, then WaitWrote: notices to him go as chat messages (the 48-hour window is open).
+func (e *Env) BindSeen(openID, memberName string) {
+	e.T.Helper()
+	e.BindAs(openID, memberName)
+	e.WaitWrote(openID)
+}
+
+// WaitWrote waits until openID's last message (at the test clock's now or later) is on record in Redis:
+// the server writes it in the background, about once a second, and the 48-hour window is read from it.
+func (e *Env) WaitWrote(openID string) {
+	e.T.Helper()
+	want := e.Clock.Now().Unix()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		v, _ := e.App.Redis().Get(context.Background(), kv.LastMessageKey(bot.ChannelOA, openID)).Int64()
+		if v >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("the last message of %s was not recorded (have %d, want %d)", openID, v, want)
+		}
 	}
 }

@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/internal/consoletest"
-	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
 )
 
@@ -19,24 +17,6 @@ func runJobs(t *testing.T, e *consoletest.Env) {
 	t.Helper()
 	if err := e.App.Scheduler().RunDue(context.Background(), e.Clock.Now()); err != nil && strings.Contains(err.Error(), "reports:") {
 		t.Fatal(err)
-	}
-}
-
-// waitWrote waits until the server has recorded openID's last message at the clock's time (the record
-// is written in the background, once a second).
-func waitWrote(t *testing.T, e *consoletest.Env, openID string) {
-	t.Helper()
-	want := e.Clock.Now().Unix()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		v, _ := e.App.Redis().Get(context.Background(), kv.LastMessageKey(bot.ChannelOA, openID)).Int64()
-		if v >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the last message of %s was not recorded (have %d, want %d)", openID, v, want)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -81,7 +61,7 @@ func TestWeeklySummary(t *testing.T) {
 	e.BindAs("o-town", "花溪镇管理员") // 花溪镇 管理员
 	e.BindAs("o-li", "李秀英")      // 党建专干: no summary
 	for _, o := range []string{"o-zhang", "o-chen", "o-town", "o-li"} {
-		waitWrote(t, e, o)
+		e.WaitWrote(o)
 	}
 
 	at(t, e, "2026-11-23", "07:59")

@@ -7,12 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/handlers/attendance/requests"
 	"github.com/yanzhen/yanzhen/internal/consoletest"
-	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
 	"github.com/yanzhen/yanzhen/scope"
 )
@@ -26,26 +24,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	e := &env{consoletest.New(t)}
-	e.bind("o-wang", "王德明")
-	e.bind("o-zhang", "张国华")
+	e.BindSeen("o-wang", "王德明")
+	e.BindSeen("o-zhang", "张国华")
 	return e
-}
-
-// bind binds the WeChat user to the member and waits until the server has noted that he wrote (in the
-// background), so that notices reach him as chat messages within the 48-hour window.
-func (e *env) bind(openID, name string) {
-	e.T.Helper()
-	e.BindAs(openID, name)
-	want := e.Clock.Now().Unix()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		v, _ := e.App.Redis().Get(context.Background(), kv.LastMessageKey(bot.ChannelOA, openID)).Int64()
-		if v >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.T.Fatalf("the last message of %s was not recorded", openID)
-		}
-	}
 }
 
 // say sends a chat text as the WeChat user and returns the bot's answer.
@@ -298,8 +279,8 @@ func TestMakeupApprovedWritesACheckIn(t *testing.T) {
 
 func TestSecretaryDecidesOnlyHisVillage(t *testing.T) {
 	e := newEnv(t)
-	e.bind("o-yang", "杨丽华") // 双河村
-	e.bind("o-chen", "陈志强") // 双河村 书记
+	e.BindSeen("o-yang", "杨丽华") // 双河村
+	e.BindSeen("o-chen", "陈志强") // 双河村 书记
 	wantIn(t, "yang", e.say("o-yang", "请假 明天 看病"), "✅")
 	wantIn(t, "wang", e.say("o-wang", "请假 后天 农忙"), "✅")
 	yang, wang := e.requestsOf("杨丽华")[0].ID, e.requestsOf("王德明")[0].ID

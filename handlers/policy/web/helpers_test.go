@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yanzhen/yanzhen/bot"
 	"github.com/yanzhen/yanzhen/internal/consoletest"
-	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
 )
 
@@ -117,27 +114,8 @@ func lacks(t *testing.T, what, body string, bad ...string) {
 	}
 }
 
-// wrote waits until the server has recorded openID's last message at the clock's time (the record is
-// written in the background, once a second): his 48-hour window is open.
-func wrote(t *testing.T, e *consoletest.Env, openID string) {
-	t.Helper()
-	want := e.Clock.Now().Unix()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		v, _ := e.App.Redis().Get(context.Background(), kv.LastMessageKey(bot.ChannelOA, openID)).Int64()
-		if v >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the last message of %s was not recorded (have %d, want %d)", openID, v, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // bind binds openID to the demo member and waits until his message opened the 48-hour window.
 func bind(t *testing.T, e *consoletest.Env, openID, name string) {
 	t.Helper()
-	e.BindAs(openID, name)
-	wrote(t, e, openID)
+	e.BindSeen(openID, name)
 }

@@ -152,7 +152,7 @@ func TestAnswerWhenTheAskerCannotBeReached(t *testing.T) {
 	}
 	// He writes again: the window opens, answering again delivers (and replaces the answer).
 	e.Send(e.OA().Text("o-wang", "帮助"))
-	wrote(t, e, "o-wang")
+	e.WaitWrote("o-wang")
 	follow(t, c, link+"/reply", url.Values{"answer": {"带上发票和病历\r\n到镇医保站。"}, "seen": {"带上发票到镇医保站。"}})
 	if texts := e.Fake.TextsTo("o-wang"); len(texts) == 0 || !strings.Contains(texts[len(texts)-1], "答复：带上发票和病历\n到镇医保站。") {
 		t.Fatalf("texts after he wrote: %q", texts)
