@@ -76,8 +76,8 @@ type SurveyQuestion struct {
 // with a random id, no member and no time (its answers too have no serial ids and no times), so
 // nothing in it points back to the member or to when he finished (SurveyFinish says that he did).
 type SurveyResponse struct {
-	ID          uint64 `gorm:"primaryKey"`
-	SurveyID    uint   `gorm:"not null;uniqueIndex:idx_survey_response_member,priority:1;index:idx_survey_response_org,priority:1"`
+	ID          uint64 `gorm:"primaryKey;index:idx_survey_response_order,priority:2"`
+	SurveyID    uint   `gorm:"not null;uniqueIndex:idx_survey_response_member,priority:1;index:idx_survey_response_org,priority:1;index:idx_survey_response_order,priority:1"`
 	MemberID    *uint  `gorm:"uniqueIndex:idx_survey_response_member,priority:2"`
 	OrgID       uint   `gorm:"not null;index:idx_survey_response_org,priority:2"`
 	Done        bool   `gorm:"not null"`
@@ -91,8 +91,8 @@ type SurveyResponse struct {
 // its order). Choice is the option (1-based) or the rating; Num a number; Text a text answer. The key is
 // the response, question and position: no serial id, whose order would tell when it was written.
 type SurveyAnswer struct {
-	ResponseID uint64 `gorm:"primaryKey;autoIncrement:false"`
-	QuestionID uint   `gorm:"primaryKey;autoIncrement:false;index"`
+	ResponseID uint64 `gorm:"primaryKey;autoIncrement:false;index:idx_survey_answer_question,priority:2"`
+	QuestionID uint   `gorm:"primaryKey;autoIncrement:false;index:idx_survey_answer_question,priority:1"`
 	Pos        int    `gorm:"primaryKey;autoIncrement:false"`
 	SurveyID   uint   `gorm:"not null;index"`
 	Choice     int    `gorm:"not null"`
@@ -109,15 +109,17 @@ type SurveyFinish struct {
 	FinishedAt time.Time
 }
 
-// SurveyTally counts the finished answers of a choice or rating question per org and value (an option,
-// or a rating); Value 0 counts the responses that answered the question at all. Kept in the transaction
-// of each finish, so results of 100,000 responses are a sum over a few thousand rows.
+// SurveyTally counts the finished answers of a question per org and value (an option, or a rating);
+// Value 0 counts the responses that answered the question at all, and for a number question Sum adds
+// up the numbers (the mean). Kept in the transaction of each finish, so results of 100,000 responses
+// are a sum over a few thousand rows.
 type SurveyTally struct {
-	SurveyID   uint  `gorm:"primaryKey;autoIncrement:false"`
-	QuestionID uint  `gorm:"primaryKey;autoIncrement:false"`
-	OrgID      uint  `gorm:"primaryKey;autoIncrement:false"`
-	Value      int   `gorm:"primaryKey;autoIncrement:false"`
-	N          int64 `gorm:"not null"`
+	SurveyID   uint    `gorm:"primaryKey;autoIncrement:false"`
+	QuestionID uint    `gorm:"primaryKey;autoIncrement:false"`
+	OrgID      uint    `gorm:"primaryKey;autoIncrement:false"`
+	Value      int     `gorm:"primaryKey;autoIncrement:false"`
+	N          int64   `gorm:"not null"`
+	Sum        float64 `gorm:"not null"`
 }
 
 // Survey reminder kinds: a reminder to a member, or the list of his people who have not answered to a

@@ -26,7 +26,11 @@ type movableClock struct {
 	off time.Duration
 }
 
-func (c *movableClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
+func (c *movableClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
 func (c *movableClock) add(d time.Duration) {
 	c.mu.Lock()
 	c.off += d

@@ -61,11 +61,11 @@ func TestBroadcastCommands(t *testing.T) {
 		}
 	}
 	for args, want := range map[*[]string]string{
-		{"broadcast", "notice", "--org", "洪雅县/没有镇", "--text", "x"}:                       "没有找到组织「洪雅县/没有镇」",
-		{"broadcast", "notice", "--org", "洪雅县", "--role", "村长", "--text", "x"}:              "没有「村长」这个角色",
-		{"broadcast", "notice", "--org", "洪雅县", "--text", "x", "--link", "ftp://x"}:        "链接应以 https://",
-		{"broadcast", "notice", "--org", "洪雅县", "--text", strings.Repeat("长", 601)}:         "最多 600 个字",
-		{"broadcast", "status", "999"}:                                                      "没有编号为 999 的群发",
+		{"broadcast", "notice", "--org", "洪雅县/没有镇", "--text", "x"}:                  "没有找到组织「洪雅县/没有镇」",
+		{"broadcast", "notice", "--org", "洪雅县", "--role", "村长", "--text", "x"}:      "没有「村长」这个角色",
+		{"broadcast", "notice", "--org", "洪雅县", "--text", "x", "--link", "ftp://x"}: "链接应以 https://",
+		{"broadcast", "notice", "--org", "洪雅县", "--text", strings.Repeat("长", 601)}: "最多 600 个字",
+		{"broadcast", "status", "999"}: "没有编号为 999 的群发",
 	} {
 		_, _, err := cli(*args...)
 		if err == nil || !strings.Contains(err.Error(), want) {

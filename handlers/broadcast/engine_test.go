@@ -180,7 +180,7 @@ func TestTenThousandWithFailures(t *testing.T) {
 			r.fake.SetUserError("o_"+strconv.Itoa(i), notify.CodeQuotaUsed)
 		case i%600 == 21:
 			slow["o_"+strconv.Itoa(i)] = true
-			r.fake.SetUserDelay("o_"+strconv.Itoa(i), time.Second)
+			r.fake.SetUserDelay("o_"+strconv.Itoa(i), 10*time.Second) // far beyond the 150 ms timeout, even under -race
 		}
 	}
 	r.fake.Fail(wxfake.APITemplateSend, -1, 5)
@@ -305,7 +305,7 @@ func TestKilledWorkerLosesNobody(t *testing.T) {
 	}
 
 	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, nil))
-	o.SendTimeout = 2 * time.Second
+	o.SendTimeout = 10 * time.Second // no timeouts: every duplicate is the kill's
 	eng := NewEngine(r.svc, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -347,6 +347,6 @@ func TestEngineProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := fastOptions(rdb, teller(rdb, os.Getenv("YZ_BC_FAKE"), nil))
-	o.Rate, o.SendTimeout = 2000, 2*time.Second
+	o.Rate, o.SendTimeout = 2000, 10*time.Second
 	NewEngine(New(db, testenv.Logger(), time.Now, nil), o).Run(context.Background())
 }

@@ -19,8 +19,9 @@ import (
 // LoadCounty is the county the load test's roster lives in.
 const LoadCounty = "压测县"
 
-// SeedLoad makes sure LoadCounty has n members (20 towns × 34 villages; every tenth member has no
-// WeChat bound; member i's openid is "ld_i"), inserting only what is missing, 1,000 rows a statement.
+// SeedLoad makes sure LoadCounty has n members (20 towns × 34 villages, about n/680 each, in runs of
+// consecutive ids; every tenth member has no WeChat bound; member i's openid is "ld_i"), inserting
+// only what is missing, 1,000 rows a statement.
 func SeedLoad(ctx context.Context, db *gorm.DB, n int, progress io.Writer) error {
 	db = db.WithContext(ctx)
 	var villages []models.Org
@@ -69,7 +70,9 @@ func SeedLoad(ctx context.Context, db *gorm.DB, n int, progress io.Writer) error
 			if i%50 == 0 {
 				role = models.RoleSecretary
 			}
-			args = append(args, fmt.Sprintf("压测党员%d", i), fmt.Sprintf("199%08d", i), role, villages[i%len(villages)].ID, openID, true, now, now)
+			// Villages hold runs of consecutive members, as rosters imported village by village do.
+			village := villages[i*len(villages)/max(n, 1)]
+			args = append(args, fmt.Sprintf("压测党员%d", i), fmt.Sprintf("199%08d", i), role, village.ID, openID, true, now, now)
 		}
 		if err := db.Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("load: members %d–%d: %w", start, end, err)

@@ -633,7 +633,8 @@ type Recipient struct {
 	SentAt   *time.Time
 }
 
-// Recipients lists broadcast id's recipients in the scope with a state (status "" = any), by member.
+// Recipients lists broadcast id's recipients in the scope with a state (status "" = any): by state
+// (cancelled, failed, queued, sent, skipped: the failed ones come first), then as they were expanded.
 // known, when not nil, are the counts of the same scope (from Progress): the total is taken from them
 // instead of counting again.
 func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, status string, offset, limit int, known *Counts) ([]Recipient, int64, error) {
@@ -664,10 +665,10 @@ func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, statu
 	// recipient of a big broadcast.
 	var out []Recipient
 	page := db.Select("deliveries.id, deliveries.member_id, deliveries.org_id, deliveries.status, deliveries.err_code, deliveries.reason, deliveries.via, deliveries.attempts, deliveries.sent_at").
-		Order("deliveries.id").Offset(offset).Limit(limit)
+		Order("deliveries.status, deliveries.id").Offset(offset).Limit(limit) // the order of idx_delivery_status: failed first
 	err := s.db.WithContext(ctx).Table("(?) d", page).
 		Select("d.member_id, m.name, o.path, d.status, d.err_code, d.reason, d.via, d.attempts, d.sent_at").
-		Joins("JOIN members m ON m.id = d.member_id").Joins("JOIN orgs o ON o.id = d.org_id").Order("d.id").Scan(&out).Error
+		Joins("JOIN members m ON m.id = d.member_id").Joins("JOIN orgs o ON o.id = d.org_id").Order("d.status, d.id").Scan(&out).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("broadcast: recipients of %d: %w", id, err)
 	}

@@ -62,8 +62,6 @@ type APIQuestion struct {
 	Answered int64       `json:"answered"`
 	Options  []APIOption `json:"options,omitempty"`
 	Mean     *float64    `json:"mean,omitempty"`
-	Min      *float64    `json:"min,omitempty"`
-	Max      *float64    `json:"max,omitempty"`
 	Texts    []string    `json:"texts,omitempty"`
 }
 
@@ -98,7 +96,7 @@ func apiResult(r *Results) *APIResult {
 			Rate: round1(u.Rate()), Status: u.Status()})
 	}
 	for _, q := range r.Questions {
-		aq := APIQuestion{Seq: q.Seq, Answered: q.Answered, Mean: q.Mean, Min: q.Min, Max: q.Max}
+		aq := APIQuestion{Seq: q.Seq, Answered: q.Answered, Mean: q.Mean}
 		for _, o := range q.Options {
 			aq.Options = append(aq.Options, APIOption{Value: o.Value, Label: o.Label, N: o.N})
 		}

@@ -69,7 +69,18 @@ func BenchmarkSurvey100k(b *testing.B) {
 	db.Model(&models.Member{}).Select("MIN(id)").Scan(&firstMember)
 
 	rng := rand.New(rand.NewPCG(1, 2))
-	tallies := map[[3]uint]int64{}
+	type count struct {
+		n   int64
+		sum float64
+	}
+	tallies := map[[3]uint]*count{}
+	add := func(k [3]uint, x float64) {
+		if tallies[k] == nil {
+			tallies[k] = &count{}
+		}
+		tallies[k].n++
+		tallies[k].sum += x
+	}
 	var rs []models.SurveyResponse
 	var as []models.SurveyAnswer
 	var fs []models.SurveyFinish
@@ -100,10 +111,14 @@ func BenchmarkSurvey100k(b *testing.B) {
 		for seq, a := range answers {
 			q := full.Question(seq)
 			as = append(as, rowsOf(sv.ID, rid, q, a)...)
-			if vis[seq] && (q.IsChoice() || q.Kind == models.SurveyRating) {
-				tallies[[3]uint{q.ID, org, 0}]++
+			if vis[seq] {
+				x := 0.0
+				if a.Num != nil {
+					x = *a.Num
+				}
+				add([3]uint{q.ID, org, 0}, x)
 				for _, c := range a.Choices {
-					tallies[[3]uint{q.ID, org, uint(c)}]++
+					add([3]uint{q.ID, org, uint(c)}, 0)
 				}
 			}
 		}
@@ -113,8 +128,8 @@ func BenchmarkSurvey100k(b *testing.B) {
 	}
 	save()
 	var ts []models.SurveyTally
-	for k, n := range tallies {
-		ts = append(ts, models.SurveyTally{SurveyID: sv.ID, QuestionID: k[0], OrgID: k[1], Value: int(k[2]), N: n})
+	for k, c := range tallies {
+		ts = append(ts, models.SurveyTally{SurveyID: sv.ID, QuestionID: k[0], OrgID: k[1], Value: int(k[2]), N: c.n, Sum: c.sum})
 	}
 	if err := db.CreateInBatches(&ts, 1000).Error; err != nil {
 		b.Fatal(err)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/yanzhen/yanzhen/handlers/console"
 	"github.com/yanzhen/yanzhen/internal/xlsxout"
@@ -43,55 +41,79 @@ func exportColumns(sv *Survey) []string {
 // WriteExport writes survey sv's finished responses in scope sc as .xlsx to w.
 func (s *Service) WriteExport(ctx context.Context, w io.Writer, sv *Survey, sc scope.Scope, filters []xlsxout.Filter) (int, error) {
 	db := s.db.WithContext(ctx)
-	base := func() *gorm.DB {
-		return db.Model(&models.SurveyResponse{}).Where("survey_responses.survey_id = ? AND survey_responses.done = ?", sv.ID, true).
-			Scopes(sc.ByOrg("survey_responses.org_id"))
-	}
 	var n int64
-	if err := base().Count(&n).Error; err != nil {
+	err := db.Model(&models.SurveyResponse{}).Where("survey_responses.survey_id = ? AND survey_responses.done = ?", sv.ID, true).
+		Scopes(sc.ByOrg("survey_responses.org_id")).Count(&n).Error
+	if err != nil {
 		return 0, fmt.Errorf("survey: count export: %w", err)
+	}
+	// The scope's orgs, once: each batch is then read by id alone (an org filter in the batch query
+	// makes the database sort the whole survey's responses for every batch) and filtered here.
+	var orgs []models.Org
+	if err := db.Model(&models.Org{}).Scopes(sc.Orgs).Select("id, path").Find(&orgs).Error; err != nil {
+		return 0, fmt.Errorf("survey: export orgs: %w", err)
+	}
+	pathOf := make(map[uint]string, len(orgs))
+	for _, o := range orgs {
+		pathOf[o.ID] = o.Path
 	}
 	t := xlsxout.Table{Title: clip(sv.Title, 40), Filters: filters, Columns: exportColumns(sv)}
 	rows := 0
-	err := xlsxout.WriteStream(w, t, int(n), func(emit func([]any) error) error {
+	err = xlsxout.WriteStream(w, t, int(n), func(emit func([]any) error) error {
 		var after uint64
 		for {
-			var batch []struct {
-				ID          uint64
-				Name        string
-				OrgPath     string
-				SubmittedAt *time.Time
-			}
-			q := base().Joins("JOIN orgs o ON o.id = survey_responses.org_id").Where("survey_responses.id > ?", after).
-				Order("survey_responses.id").Limit(exportBatch)
-			if sv.Anonymous {
-				q = q.Select("survey_responses.id, o.path AS org_path")
-			} else {
-				q = q.Joins("LEFT JOIN members m ON m.id = survey_responses.member_id").
-					Select("survey_responses.id, m.name, o.path AS org_path, survey_responses.submitted_at")
-			}
-			if err := q.Scan(&batch).Error; err != nil {
+			var batch []models.SurveyResponse
+			err := db.Where("survey_id = ? AND done = ? AND id > ?", sv.ID, true, after).Order("id").Limit(exportBatch).Find(&batch).Error
+			if err != nil {
 				return fmt.Errorf("survey: export responses: %w", err)
 			}
 			if len(batch) == 0 {
 				return nil
 			}
-			ids := make([]uint64, len(batch))
-			for i, r := range batch {
-				ids[i] = r.ID
+			after = batch[len(batch)-1].ID
+			ids := make([]uint64, 0, len(batch))
+			var mids []uint
+			for _, r := range batch {
+				if _, ok := pathOf[r.OrgID]; ok {
+					ids = append(ids, r.ID)
+					if r.MemberID != nil && !sv.Anonymous {
+						mids = append(mids, *r.MemberID)
+					}
+				}
+			}
+			if len(ids) == 0 {
+				continue
 			}
 			var ans []models.SurveyAnswer
 			if err := db.Where("response_id IN ?", ids).Order("response_id, question_id, pos").Find(&ans).Error; err != nil {
 				return fmt.Errorf("survey: export answers: %w", err)
 			}
-			byResp := make(map[uint64][]models.SurveyAnswer, len(batch))
+			byResp := make(map[uint64][]models.SurveyAnswer, len(ids))
 			for _, a := range ans {
 				byResp[a.ResponseID] = append(byResp[a.ResponseID], a)
 			}
+			names := map[uint]string{}
+			if len(mids) > 0 {
+				var ms []models.Member
+				if err := db.Select("id, name").Where("id IN ?", mids).Find(&ms).Error; err != nil {
+					return fmt.Errorf("survey: export names: %w", err)
+				}
+				for _, m := range ms {
+					names[m.ID] = m.Name
+				}
+			}
 			for _, r := range batch {
-				row := []any{r.OrgPath}
+				path, ok := pathOf[r.OrgID]
+				if !ok {
+					continue
+				}
+				row := []any{path}
 				if !sv.Anonymous {
-					row = []any{r.Name, r.OrgPath, r.SubmittedAt}
+					name := ""
+					if r.MemberID != nil {
+						name = names[*r.MemberID]
+					}
+					row = []any{name, path, r.SubmittedAt}
 				}
 				answers := collect(sv, byResp[r.ID])
 				for _, q := range sv.Qs {
@@ -111,7 +133,6 @@ func (s *Service) WriteExport(ctx context.Context, w io.Writer, sv *Survey, sc s
 				}
 				rows++
 			}
-			after = batch[len(batch)-1].ID
 		}
 	}, s.now().In(s.loc))
 	return rows, err

@@ -384,6 +384,16 @@ func tally(tx *gorm.DB, sv *Survey, orgID uint, answers map[int]Answer, vis map[
 		if !ok || !vis[q.Seq] || a.Empty() {
 			continue
 		}
+		if a.Num != nil { // its own statement: the sum adds this number (no dialect's "excluded" needed)
+			err := tx.Clauses(clause.OnConflict{
+				Columns:   tallyKey,
+				DoUpdates: clause.Assignments(map[string]any{"n": gorm.Expr("survey_tallies.n + 1"), "sum": gorm.Expr("survey_tallies.sum + ?", *a.Num)}),
+			}).Create(&models.SurveyTally{SurveyID: sv.ID, QuestionID: q.ID, OrgID: orgID, Value: 0, N: 1, Sum: *a.Num}).Error
+			if err != nil {
+				return fmt.Errorf("survey: tally: %w", err)
+			}
+			continue
+		}
 		rows = append(rows, models.SurveyTally{SurveyID: sv.ID, QuestionID: q.ID, OrgID: orgID, Value: 0, N: 1})
 		if q.IsChoice() || q.Kind == models.SurveyRating {
 			for _, c := range a.Choices {
@@ -395,7 +405,7 @@ func tally(tx *gorm.DB, sv *Survey, orgID uint, answers map[int]Answer, vis map[
 		return nil
 	}
 	err := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "survey_id"}, {Name: "question_id"}, {Name: "org_id"}, {Name: "value"}},
+		Columns:   tallyKey,
 		DoUpdates: clause.Assignments(map[string]any{"n": gorm.Expr("survey_tallies.n + 1")}),
 	}).Create(&rows).Error
 	if err != nil {
@@ -403,6 +413,8 @@ func tally(tx *gorm.DB, sv *Survey, orgID uint, answers map[int]Answer, vis map[
 	}
 	return nil
 }
+
+var tallyKey = []clause.Column{{Name: "survey_id"}, {Name: "question_id"}, {Name: "org_id"}, {Name: "value"}}
 
 // randomID is the id of an anonymous response: random, far above any serial id, so its order tells
 // nothing.

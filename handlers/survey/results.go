@@ -86,14 +86,12 @@ type Option struct {
 // QuestionResult is one question's results in the scope.
 type QuestionResult struct {
 	Question
-	Answered      int64
-	Options       []Option // choice and rating questions
-	Mean          *float64 // rating and number questions
-	Min, Max      *float64 // number questions
-	Texts         []TextAnswer
-	TextsTotal    int64
-	ShownBecause  string // the skip condition, as people read it ("第1题选「不满意」时")
-	answeredCount bool
+	Answered     int64
+	Options      []Option // choice and rating questions
+	Mean         *float64 // rating and number questions
+	Texts        []TextAnswer
+	TextsTotal   int64
+	ShownBecause string // the skip condition, as people read it ("第1题选「不满意」时")
 }
 
 // TextAnswer is one text answer; Name is empty for anonymous surveys.
@@ -146,6 +144,10 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 		r.CrossTab = q
 	}
 
+	// Finishes, tallies and responses are filtered by org even when the scope holds the whole survey:
+	// they lie in its subtree when they are made, and a filter keeps it so whatever happens to the data.
+	inScope := func(col string) func(*gorm.DB) *gorm.DB { return sc.ByOrg(col) }
+
 	// The units: the orgs one level below the scope's org, and which unit each org of the scope is in.
 	var orgs []models.Org
 	if err := db.Model(&models.Org{}).Scopes(sc.Orgs).Select("id, path").Find(&orgs).Error; err != nil {
@@ -192,7 +194,7 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 		OrgID uint
 		N     int64
 	}
-	if err := db.Model(&models.SurveyFinish{}).Scopes(sc.ByOrg("survey_finishes.org_id")).Where("survey_id = ?", sv.ID).
+	if err := db.Model(&models.SurveyFinish{}).Scopes(inScope("survey_finishes.org_id")).Where("survey_id = ?", sv.ID).
 		Select("org_id, COUNT(*) AS n").Group("org_id").Scan(&fin).Error; err != nil {
 		return nil, fmt.Errorf("survey: finished: %w", err)
 	}
@@ -209,13 +211,18 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 		OrgID      uint
 		Value      int
 		N          int64
+		Sum        float64
 	}
-	if err := db.Model(&models.SurveyTally{}).Scopes(sc.ByOrg("survey_tallies.org_id")).Where("survey_id = ?", sv.ID).
-		Select("question_id, org_id, value, SUM(n) AS n").Group("question_id, org_id, value").Scan(&tallies).Error; err != nil {
+	if err := db.Model(&models.SurveyTally{}).Scopes(inScope("survey_tallies.org_id")).Where("survey_id = ?", sv.ID).
+		Select("question_id, org_id, value, SUM(n) AS n, SUM(sum) AS sum").Group("question_id, org_id, value").Scan(&tallies).Error; err != nil {
 		return nil, fmt.Errorf("survey: tallies: %w", err)
 	}
 	counts := map[uint]map[int]int64{}
+	sums := map[uint]float64{}
 	for _, t := range tallies {
+		if t.Value == 0 {
+			sums[t.QuestionID] += t.Sum
+		}
 		if counts[t.QuestionID] == nil {
 			counts[t.QuestionID] = map[int]int64{}
 		}
@@ -240,10 +247,6 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 	}
 	sort.Slice(r.Units, func(i, j int) bool { return r.Units[i].Path < r.Units[j].Path })
 
-	done := func(db *gorm.DB) *gorm.DB {
-		return db.Joins("JOIN survey_responses r ON r.id = survey_answers.response_id").
-			Where("r.done = ?", true).Scopes(sc.ByOrg("r.org_id"))
-	}
 	var numIDs, textIDs []uint
 	for _, q := range sv.Qs {
 		qr := QuestionResult{Question: q}
@@ -284,41 +287,25 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 		}
 		return nil
 	}
-	if len(numIDs) > 0 {
-		var stats []struct {
-			QuestionID    uint
-			N             int64
-			Avg, Min, Max *float64
-		}
-		err := db.Model(&models.SurveyAnswer{}).Scopes(done).Where("survey_answers.question_id IN ?", numIDs).
-			Select("survey_answers.question_id, COUNT(*) AS n, AVG(survey_answers.num) AS avg, MIN(survey_answers.num) AS min, MAX(survey_answers.num) AS max").
-			Group("survey_answers.question_id").Scan(&stats).Error
-		if err != nil {
-			return nil, fmt.Errorf("survey: numbers: %w", err)
-		}
-		for _, st := range stats {
-			if qr := byID(st.QuestionID); qr != nil {
-				qr.Answered, qr.Mean, qr.Min, qr.Max = st.N, st.Avg, st.Min, st.Max
-			}
+	for _, id := range numIDs {
+		if qr := byID(id); qr != nil && qr.Answered > 0 {
+			m := sums[id] / float64(qr.Answered)
+			qr.Mean = &m
 		}
 	}
 	for _, id := range textIDs {
 		qr := byID(id)
-		q := db.Model(&models.SurveyAnswer{}).Scopes(done).Where("survey_answers.question_id = ?", id)
-		if err := q.Count(&qr.TextsTotal).Error; err != nil {
-			return nil, fmt.Errorf("survey: texts: %w", err)
-		}
-		qr.Answered = qr.TextsTotal
+		qr.TextsTotal = qr.Answered
 		// The joins in order (a scope's joins would come after these and SQLite wants them before).
 		sel := "survey_answers.text, o.path AS org_path"
-		q = db.Model(&models.SurveyAnswer{}).Joins("JOIN survey_responses r ON r.id = survey_answers.response_id").
-			Joins("JOIN orgs o ON o.id = r.org_id").Where("r.done = ?", true).Scopes(sc.ByOrg("r.org_id")).
+		q := db.Model(&models.SurveyAnswer{}).Joins("JOIN survey_responses r ON r.id = survey_answers.response_id").
+			Joins("JOIN orgs o ON o.id = r.org_id").Where("r.done = ?", true).Scopes(inScope("r.org_id")).
 			Where("survey_answers.question_id = ?", id)
 		if !sv.Anonymous {
 			sel += ", m.name"
 			q = q.Joins("LEFT JOIN members m ON m.id = r.member_id")
 		}
-		if err := q.Select(sel).Order("r.id DESC").Limit(textsShown).Scan(&qr.Texts).Error; err != nil {
+		if err := q.Select(sel).Order("survey_answers.response_id DESC").Limit(textsShown).Scan(&qr.Texts).Error; err != nil {
 			return nil, fmt.Errorf("survey: texts: %w", err)
 		}
 		if sv.Anonymous {
