@@ -60,6 +60,10 @@ type Config struct {
 	// IndexDir is where each process keeps the snapshot of its policy Q&A index; empty: a folder
 	// next to the SQLite file, or under the system's temp folder for other databases (see server).
 	IndexDir string
+	// PublicURL is the server's address as members' phones reach it (https://yz.example.gov.cn), for
+	// links in notices (a survey's form); empty: links are relative and notices tell members to reply
+	// in the chat instead.
+	PublicURL string
 }
 
 // field describes one configuration key: its environment variable, its default and where it goes.
@@ -88,6 +92,7 @@ var fields = []field{
 	{env: "YANZHEN_TZ", def: "Asia/Shanghai", dst: func(c *Config) *string { return &c.TZ }},
 	{env: "YANZHEN_OA_REMIND_TEMPLATE", def: "", dst: func(c *Config) *string { return &c.RemindTemplate }},
 	{env: "YANZHEN_INDEX_DIR", def: "", dst: func(c *Config) *string { return &c.IndexDir }},
+	{env: "YANZHEN_PUBLIC_URL", def: "", dst: func(c *Config) *string { return &c.PublicURL }},
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -181,6 +186,13 @@ func (c *Config) validate() error {
 		return &Error{Var: "YANZHEN_WECHAT_API_BASE", Reason: "must be an http(s) URL such as https://api.weixin.qq.com"}
 	}
 	c.WeChatAPIBase = strings.TrimRight(c.WeChatAPIBase, "/")
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return &Error{Var: "YANZHEN_PUBLIC_URL", Reason: "must be an http(s) URL such as https://yz.example.gov.cn"}
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		return &Error{Var: "YANZHEN_ADMIN_PASSWORD", Reason: "and YANZHEN_ADMIN_USER must be set together"}
 	}

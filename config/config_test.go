@@ -45,6 +45,7 @@ func TestBadValuesNameTheVariableAndHideSecrets(t *testing.T) {
 		"YANZHEN_MP_AES_KEY":      {"YANZHEN_MP_AES_KEY": strings.Repeat("!", 43)},
 		"YANZHEN_WECHAT_API_BASE": {"YANZHEN_WECHAT_API_BASE": "ftp://x"},
 		"YANZHEN_TZ":              {"YANZHEN_TZ": "Mars/Olympus"},
+		"YANZHEN_PUBLIC_URL":      {"YANZHEN_PUBLIC_URL": "yz.example.gov.cn"},
 		"YANZHEN_HTTP_ADDR":       {"YANZHEN_HTTP_ADDR": "8080"},
 		"YANZHEN_ADMIN_PASSWORD":  {"YANZHEN_ADMIN_USER": "admin"},
 	}

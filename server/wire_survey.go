@@ -20,7 +20,7 @@ type surveyParts struct {
 func (a *App) wireSurvey() error {
 	a.surveys = survey.New(survey.Options{
 		DB: a.db, Log: a.log, Now: a.now, Location: a.cfg.Location, Console: a.console, Teller: a.notify,
-		LinkKey: survey.LinkKey(a.cfg.OA.Secret, a.cfg.OA.AESKey),
+		LinkKey: survey.LinkKey(a.cfg.OA.Secret, a.cfg.OA.AESKey), BaseURL: a.cfg.PublicURL,
 	})
 	a.surveys.Register(a.router)
 	// Reminders to those who have not answered (each survey's own interval and count), and the drafts
