@@ -92,6 +92,10 @@ func readCSV(data []byte) ([]Record, error) {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
 		data = data[3:]
+		if !utf8.Valid(data) {
+			// A UTF-8 mark on text that is not (an edited GBK file): guessing would garble names.
+			return nil, fmt.Errorf("%w: 文件标明是 UTF-8，但其中有不是 UTF-8 的文字，请重新另存为 UTF-8 的 CSV", ErrBadFile)
+		}
 	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
 		out, _, err := transform.Bytes(dec, data)
