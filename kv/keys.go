@@ -8,9 +8,11 @@ import (
 // Every Redis key Yanzhen uses is built here. Prefix "yz:" keeps them apart from anything else on a
 // shared Redis.
 const (
-	// DedupTTL: how long a message's dedup record lives. WeChat retries a message 3 times within ~15 s;
-	// a minute covers slow networks. Value: "" while the first delivery runs, then "r:" + reply.
-	DedupTTL = 60 * time.Second
+	// DedupTTL: how long a message's dedup record lives. WeChat retries a message 3 times within ~15 s,
+	// but the record must also outlive the webhook's timestamp window (5 minutes, bot/wechat MaxSkew):
+	// a captured request replayed inside that window is then answered from the record, with no second
+	// effect. Value: "" while the first delivery runs, then "r:" + reply.
+	DedupTTL = 6 * time.Minute
 	// IdentityTTL: the openid → member cache; deleted on bind/unbind, so the TTL only bounds staleness
 	// after changes made outside Yanzhen (e.g. by hand in the database).
 	IdentityTTL = 10 * time.Minute
@@ -130,9 +132,9 @@ const (
 	MPSessionTTL = 7 * 24 * time.Hour
 	// MPLoginWindow: logins are counted per client address over this window (the rate limit).
 	MPLoginWindow = time.Minute
-	// MPBindFailTTL: how long failed bind attempts are counted, and how long a mini-program user or an
-	// address stays refused after too many.
-	MPBindFailTTL = 15 * time.Minute
+	// BindFailTTL: how long wrong bind codes are counted, and how long a WeChat user, an address (or,
+	// under attack, everyone) stays refused after too many (handlers/roster.BindGuard).
+	BindFailTTL = 15 * time.Minute
 )
 
 // MPSessionKey: one mini-program session, by the SHA-256 (hex) of its token (yzm_…); a hash
@@ -142,9 +144,9 @@ func MPSessionKey(tokenHash string) string { return "yz:mpsess:" + tokenHash }
 // MPLoginRateKey: logins from one client address in the current MPLoginWindow; a counter.
 func MPLoginRateKey(ip string) string { return "yz:mplogin:" + ip }
 
-// MPBindFailKey: failed bind attempts of a mini-program user ("openid") or an address ("ip") in the
-// last MPBindFailTTL; a counter.
-func MPBindFailKey(kind, who string) string { return "yz:mpbindfail:" + kind + ":" + who }
+// BindFailKey: wrong bind codes in the last BindFailTTL of a WeChat user (kind = channel "oa"/"mp", who
+// = openid), a client address (kind "ip") or everyone (kind "all"); a counter.
+func BindFailKey(kind, who string) string { return "yz:bindfail:" + kind + ":" + who }
 
 // ChatWindowTTL: WeChat lets an official account answer a user through the customer-service API for
 // 48 hours after his last message; LastMessageKey lives that long after it.

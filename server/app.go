@@ -121,6 +121,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	})
 
 	a.roster = roster.New(a.db, log, a.now)
+	a.roster.UseGuard(roster.NewBindGuard(a.rdb.Client, log))
 	a.attend = attendance.New(attendance.Options{DB: a.db, Log: log, Now: a.now, Location: cfg.Location, MeetingCode: a.meetingCheckIn,
 		OffsiteFiled: a.offsiteFiled})
 	a.study = study.New(study.Options{DB: a.db, Redis: a.rdb.Client, Log: log, Now: a.now, Location: cfg.Location})

@@ -132,11 +132,10 @@ func TestSecretsNeverInLogs(t *testing.T) {
 }
 
 // TestBindCodesCannotBeGuessedInChat: an official-account user who sends wrong bind codes is stopped
-// after a few, as the mini-program's bind already is (handlers/mp: 10 per user, 30 per address in 15
-// minutes); otherwise one WeChat user may try codes for ever (31^8 codes, a county's few thousand
-// live ones: about 1.7e8 guesses per hit, which a few hundred accounts send in days).
+// after a few (handlers/roster.BindGuard, shared with the mini-program's bind); otherwise one WeChat
+// user may try codes for ever (31^8 codes, a county's few thousand live ones: about 1.7e8 guesses per
+// hit, which a few hundred accounts send in days).
 func TestBindCodesCannotBeGuessedInChat(t *testing.T) {
-	knownGap(t, "handlers/roster/chat.go → Service.Bind has no attempt limit for the official-account chat (绑定 CODE, QR scene); roster.Service has no Redis handle to count with")
 	e := consoletest.New(t)
 	oa := e.OA()
 	for i := 0; i < 30; i++ {

@@ -27,7 +27,6 @@ const (
 	textNeedCode    = "请填写绑定码，例如：K7M2Q9TX。绑定码向村书记或组织委员索取。"
 	textNotBound    = "请先绑定党员花名册：填写村书记或组织委员给你的绑定码。"
 	textLeft        = "你已不在党员花名册中，请联系村书记；拿到新的绑定码后可以重新绑定。"
-	textBindLocked  = "绑定码错误次数太多，请15分钟后再试，或找村书记核对绑定码。"
 	textNoSession   = "请先登录小程序（登录已过期或无效）。"
 	textLoginCode   = "缺少登录凭证 code（wx.login 的返回值）。"
 	textBadCode     = "微信登录凭证无效或已用过，请重新打开小程序。"
@@ -256,13 +255,13 @@ func meOf(m *boundMember) apiMe {
 func (s *Service) Bind(c *gin.Context) {
 	ctx := c.Request.Context()
 	openID, ip := sessionOfContext(c).OpenID, c.ClientIP()
-	switch refused, err := s.bindRefused(ctx, openID, ip); {
+	switch refused, err := s.guard.Refused(ctx, bindSubjects(openID, ip)...); {
 	case err != nil:
 		s.fail(c, err)
 		return
 	case refused:
-		c.Header("Retry-After", strconv.Itoa(int(kv.MPBindFailTTL/time.Second)))
-		abort(c, http.StatusTooManyRequests, "rate_limited", textBindLocked)
+		c.Header("Retry-After", strconv.Itoa(int(kv.BindFailTTL/time.Second)))
+		abort(c, http.StatusTooManyRequests, "rate_limited", roster.TextBindLocked)
 		return
 	}
 	var in codeInput
@@ -286,10 +285,10 @@ func (s *Service) Bind(c *gin.Context) {
 		}
 		abort(c, http.StatusConflict, "already_bound", "你的微信已绑定为"+whom+"，无需再绑定。")
 	case errors.Is(err, roster.ErrCodeInvalid):
-		s.countBindFail(ctx, openID, ip)
+		s.guard.Fail(ctx, bindSubjects(openID, ip)...)
 		c.AbortWithStatusJSON(http.StatusBadRequest, apiError{Error: "invalid", Message: textCodeInvalid, Field: "code"})
 	case errors.Is(err, roster.ErrMemberInactive):
-		s.countBindFail(ctx, openID, ip)
+		s.guard.Fail(ctx, bindSubjects(openID, ip)...)
 		c.AbortWithStatusJSON(http.StatusBadRequest, apiError{Error: "invalid", Message: textInactive, Field: "code"})
 	default:
 		s.fail(c, err)

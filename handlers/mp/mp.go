@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
+	"github.com/yanzhen/yanzhen/handlers/roster"
 	"github.com/yanzhen/yanzhen/models"
 )
 
@@ -28,10 +29,6 @@ const (
 	// whole village open the mini-program at once; wx.login itself is silent and cached for
 	// kv.MPSessionTTL, so an honest client logs in about once a week.
 	LoginsPerWindow = 60
-	// MaxBindFailsPerUser / MaxBindFailsPerIP: wrong bind codes a mini-program user or an address may
-	// send per kv.MPBindFailTTL before binding is refused for the rest of it.
-	MaxBindFailsPerUser = 10
-	MaxBindFailsPerIP   = 30
 )
 
 // WeChat exchanges a wx.login code for the user's openid (bot/wechat/wxapi.Client).
@@ -70,6 +67,7 @@ type Service struct {
 	ids    IdentityCache
 	log    *slog.Logger
 	now    func() time.Time
+	guard  *roster.BindGuard // wrong bind codes, counted per user, per address and overall
 }
 
 // New makes the mini-program API.
@@ -80,5 +78,6 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{db: o.DB, rdb: o.Redis, wx: o.WeChat, roster: o.Roster, ids: o.Identities, log: o.Log, now: o.Now}
+	return &Service{db: o.DB, rdb: o.Redis, wx: o.WeChat, roster: o.Roster, ids: o.Identities, log: o.Log, now: o.Now,
+		guard: roster.NewBindGuard(o.Redis, o.Log)}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/handlers/mp"
+	"github.com/yanzhen/yanzhen/handlers/roster"
 	"github.com/yanzhen/yanzhen/internal/consoletest"
 	"github.com/yanzhen/yanzhen/internal/testenv"
 	"github.com/yanzhen/yanzhen/kv"
@@ -310,14 +311,14 @@ func TestBindErrors(t *testing.T) {
 	}
 
 	// Two failures so far; the user may fail MaxBindFailsPerUser times, then even a good code waits.
-	for i := 2; i < mp.MaxBindFailsPerUser; i++ {
+	for i := 2; i < roster.BindFailsPerUser; i++ {
 		if st, _ := bind(fmt.Sprintf("ZZZZ%04d", 2222+i)); st != http.StatusBadRequest {
 			t.Fatalf("failure %d: %d", i+1, st)
 		}
 	}
 	good := unboundMember(t, e, "洪雅县/花溪镇/郭沟村")
 	if st, got := bind(*good.BindCode); st != http.StatusTooManyRequests || got.Error != "rate_limited" {
-		t.Fatalf("after %d failures: %d %+v", mp.MaxBindFailsPerUser, st, got)
+		t.Fatalf("after %d failures: %d %+v", roster.BindFailsPerUser, st, got)
 	}
 	var still models.Member
 	e.App.DB().Take(&still, good.ID)

@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/yanzhen/yanzhen/bot"
+	"github.com/yanzhen/yanzhen/handlers/roster"
 	"github.com/yanzhen/yanzhen/kv"
 )
 
@@ -97,30 +96,9 @@ func (s *Service) allowLogin(ctx context.Context, ip string) (bool, error) {
 	return n.Val() <= LoginsPerWindow, nil
 }
 
-// bindRefused reports whether the user or the address sent too many wrong bind codes lately. The two
-// counters may live in different Redis Cluster slots: a plain pipeline, not MGET.
-func (s *Service) bindRefused(ctx context.Context, openID, ip string) (bool, error) {
-	pipe := s.rdb.Pipeline()
-	user := pipe.Get(ctx, kv.MPBindFailKey("openid", openID))
-	addr := pipe.Get(ctx, kv.MPBindFailKey("ip", ip))
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return false, fmt.Errorf("mp: bind failure counters: %w", err)
-	}
-	u, _ := user.Int()
-	a, _ := addr.Int()
-	return u >= MaxBindFailsPerUser || a >= MaxBindFailsPerIP, nil
-}
-
-// countBindFail counts a wrong bind code against the user and the address.
-func (s *Service) countBindFail(ctx context.Context, openID, ip string) {
-	pipe := s.rdb.Pipeline()
-	for _, k := range []string{kv.MPBindFailKey("openid", openID), kv.MPBindFailKey("ip", ip)} {
-		pipe.Incr(ctx, k)
-		pipe.ExpireNX(ctx, k, kv.MPBindFailTTL)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		s.log.WarnContext(ctx, "mp: count failed bind", "err", err)
-	}
+// bindSubjects are the counters of wrong bind codes a mini-program bind counts against.
+func bindSubjects(openID, ip string) []roster.Subject {
+	return []roster.Subject{roster.UserSubject("mp", openID), roster.IPSubject(ip), roster.AllSubject()}
 }
 
 // forgetIdentity drops the bot's cached identity of a mini-program user whose binding changed.

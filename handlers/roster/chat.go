@@ -81,7 +81,19 @@ func (s *Service) handleBindScene(ctx context.Context, c *bot.Context) error {
 
 // bind binds c's user with code and says how it went; err only for failures.
 func (s *Service) bind(ctx context.Context, c *bot.Context, code string) (string, error) {
+	var subjects []Subject
+	if s.guard != nil {
+		subjects = []Subject{UserSubject(c.Msg.Channel, c.Msg.OpenID), AllSubject()}
+		if refused, err := s.guard.Refused(ctx, subjects...); err != nil {
+			return "", err
+		} else if refused {
+			return TextBindLocked, nil
+		}
+	}
 	m, err := s.Bind(ctx, c.Msg.Channel, c.Msg.OpenID, code)
+	if errors.Is(err, ErrCodeInvalid) && s.guard != nil {
+		s.guard.Fail(ctx, subjects...)
+	}
 	switch {
 	case err == nil:
 		c.IdentityChanged()

@@ -27,9 +27,10 @@ var (
 
 // Service owns the org tree, the members and their WeChat bindings.
 type Service struct {
-	db  *gorm.DB
-	log *slog.Logger
-	now func() time.Time
+	db    *gorm.DB
+	log   *slog.Logger
+	now   func() time.Time
+	guard *BindGuard // wrong bind codes in the chat; nil: not counted (commands and tests without Redis)
 }
 
 // New makes the roster service.
@@ -42,6 +43,10 @@ func New(db *gorm.DB, log *slog.Logger, now func() time.Time) *Service {
 	}
 	return &Service{db: db, log: log, now: now}
 }
+
+// UseGuard makes the chat's 绑定 CODE (and bind:CODE scenes) count wrong codes and refuse users over
+// the limit.
+func (s *Service) UseGuard(g *BindGuard) { s.guard = g }
 
 // UnboundMember is a member with no WeChat bound yet, and the code that binds him: a row of the
 // import's output, the printable bind sheet and the demo log.
