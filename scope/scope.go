@@ -93,3 +93,51 @@ func SubtreeLike(path string) string {
 	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 	return r.Replace(path) + "/%"
 }
+
+// Narrowed is a viewer's scope narrowed to the subtree of an org inside it (a page looking at one
+// town): both filters apply to every query, the narrowing one only when it is narrower, so that a
+// forged org id can never widen what the viewer sees.
+type Narrowed struct {
+	viewer, sub Scope
+	narrowed    bool
+}
+
+// Narrow narrows s to the subtree of org id at path; id 0: not narrowed.
+func (s Scope) Narrow(id uint, path string) Narrowed {
+	t := Narrowed{viewer: s, sub: s}
+	if id != 0 && (s.All || id != s.OrgID) {
+		t.sub, t.narrowed = Under(id, path), true
+	}
+	return t
+}
+
+// Orgs, ByOrg, ByPath and Members are Scope's filters, for both scopes.
+func (t Narrowed) Orgs(db *gorm.DB) *gorm.DB {
+	db = t.viewer.Orgs(db)
+	if t.narrowed {
+		db = t.sub.Orgs(db)
+	}
+	return db
+}
+
+func (t Narrowed) ByOrg(col string) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		db = t.viewer.ByOrg(col)(db)
+		if t.narrowed {
+			db = t.sub.ByOrg(col)(db)
+		}
+		return db
+	}
+}
+
+func (t Narrowed) ByPath(col string) func(*gorm.DB) *gorm.DB {
+	return func(db *gorm.DB) *gorm.DB {
+		db = t.viewer.ByPath(col)(db)
+		if t.narrowed {
+			db = t.sub.ByPath(col)(db)
+		}
+		return db
+	}
+}
+
+func (t Narrowed) Members(db *gorm.DB) *gorm.DB { return t.ByOrg("members.org_id")(db) }

@@ -220,40 +220,13 @@ func (s *Service) rootOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef
 	return s.scopedOrg(ctx, sc, sc.OrgID)
 }
 
-// subtree is the viewer's scope narrowed to the subtree of an org in it: both filters apply to every
-// query (the narrowing one only when it is narrower).
-type subtree struct {
-	viewer, sub scope.Scope
-	narrowed    bool
-}
-
-func narrow(sc scope.Scope, root *OrgRef) subtree {
-	t := subtree{viewer: sc, sub: sc}
-	if root != nil && (sc.All || root.ID != sc.OrgID) {
-		t.sub, t.narrowed = scope.Under(root.ID, root.Path), true
+// narrow is the viewer's scope narrowed to root's subtree (nil: not narrowed).
+func narrow(sc scope.Scope, root *OrgRef) scope.Narrowed {
+	if root == nil {
+		return sc.Narrow(0, "")
 	}
-	return t
+	return sc.Narrow(root.ID, root.Path)
 }
-
-func (t subtree) Orgs(db *gorm.DB) *gorm.DB {
-	db = t.viewer.Orgs(db)
-	if t.narrowed {
-		db = t.sub.Orgs(db)
-	}
-	return db
-}
-
-func (t subtree) ByOrg(col string) func(*gorm.DB) *gorm.DB {
-	return func(db *gorm.DB) *gorm.DB {
-		db = t.viewer.ByOrg(col)(db)
-		if t.narrowed {
-			db = t.sub.ByOrg(col)(db)
-		}
-		return db
-	}
-}
-
-func (t subtree) Members(db *gorm.DB) *gorm.DB { return t.ByOrg("members.org_id")(db) }
 
 // Counts are the task and answer figures of a unit, a day or a member.
 type Counts struct {

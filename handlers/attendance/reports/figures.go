@@ -234,7 +234,7 @@ func (a *aggregates) wait() error {
 
 // startAggregates runs the two aggregates concurrently on PostgreSQL (one after the other elsewhere:
 // SQLite has one connection that matters).
-func (s *Service) startAggregates(ctx context.Context, in subtree, p Period) *aggregates {
+func (s *Service) startAggregates(ctx context.Context, in scope.Narrowed, p Period) *aggregates {
 	a := &aggregates{done: make(chan struct{})}
 	days := func(db *gorm.DB) *gorm.DB {
 		return db.Table("attendance_days").Scopes(in.ByPath("attendance_days.org_path")).
@@ -289,7 +289,7 @@ func (s *Service) planned(ctx context.Context, fn func(db *gorm.DB) error) error
 
 // memberFigures are the figures of every member of the subtree for the period: the active members of
 // its orgs, and anyone with days in it (a member who moved away or left keeps his days here).
-func (s *Service) memberFigures(ctx context.Context, in subtree, p Period, ts map[string]Thresholds) ([]MemberFigures, error) {
+func (s *Service) memberFigures(ctx context.Context, in scope.Narrowed, p Period, ts map[string]Thresholds) ([]MemberFigures, error) {
 	db := s.db.WithContext(ctx)
 	var rows []countsRow
 	if err := s.planned(ctx, func(db *gorm.DB) error {
@@ -530,45 +530,12 @@ func (s *Service) trail(ctx context.Context, sc scope.Scope, root *OrgRef) ([]Or
 	return out, nil
 }
 
-// subtree is the viewer's scope narrowed to the subtree of an org in it: both filters apply to every
-// query (the narrowing one only when it is narrower).
-type subtree struct {
-	viewer, sub scope.Scope
-	narrowed    bool
-}
-
-func narrow(sc scope.Scope, root *OrgRef) subtree {
-	t := subtree{viewer: sc, sub: sc}
-	if root != nil && (sc.All || root.ID != sc.OrgID) {
-		t.sub, t.narrowed = scope.Under(root.ID, root.Path), true
+// narrow is the viewer's scope narrowed to root's subtree (nil: not narrowed).
+func narrow(sc scope.Scope, root *OrgRef) scope.Narrowed {
+	if root == nil {
+		return sc.Narrow(0, "")
 	}
-	return t
-}
-
-func (t subtree) Orgs(db *gorm.DB) *gorm.DB {
-	db = t.viewer.Orgs(db)
-	if t.narrowed {
-		db = t.sub.Orgs(db)
-	}
-	return db
-}
-
-func (t subtree) ByPath(col string) func(*gorm.DB) *gorm.DB {
-	return func(db *gorm.DB) *gorm.DB {
-		db = t.viewer.ByPath(col)(db)
-		if t.narrowed {
-			db = t.sub.ByPath(col)(db)
-		}
-		return db
-	}
-}
-
-func (t subtree) Members(db *gorm.DB) *gorm.DB {
-	db = t.viewer.Members(db)
-	if t.narrowed {
-		db = t.sub.Members(db)
-	}
-	return db
+	return sc.Narrow(root.ID, root.Path)
 }
 
 func keys(m map[string]bool) []string {
