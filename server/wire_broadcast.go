@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/yanzhen/yanzhen/handlers/broadcast"
@@ -19,7 +21,11 @@ type broadcastParts struct {
 // outside it) under a rate limit shared by every process.
 func (a *App) wireBroadcast() error {
 	a.bcast = broadcast.New(a.db, a.log, a.now, a.console.Record)
-	a.bcEng = broadcast.NewEngine(a.bcast, broadcast.EngineOptions{Redis: a.rdb.Client, Teller: a.notify})
+	a.bcEng = broadcast.NewEngine(a.bcast, broadcast.EngineOptions{Redis: a.rdb.Client, Teller: a.notify,
+		// a survey's notice carries each recipient's own link to its form
+		PersonalLinks: func(ctx context.Context, kind, payload string) (func(uint) string, error) {
+			return a.surveys.PersonalLinks(ctx, kind, payload)
+		}})
 	a.bcWeb = broadcast.NewWeb(a.bcast, a.console, a.bcEng.InFlightWindow())
 	return nil
 }

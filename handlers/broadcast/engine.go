@@ -63,6 +63,10 @@ type EngineOptions struct {
 	// OwnerLease: how long a process owns a broadcast without renewing (default
 	// kv.BroadcastOwnerTTL); a killed owner's broadcast is taken over after it.
 	OwnerLease time.Duration
+	// PersonalLinks gives, for a broadcast of some kind (a survey's), each recipient's own link (the
+	// survey's form, signed for him); nil func or nil result: the broadcast's Link for everyone. It is
+	// asked once per broadcast a process sends.
+	PersonalLinks func(ctx context.Context, kind, payload string) (func(memberID uint) string, error)
 }
 
 // DefaultRate is the broadcast send rate when none is configured: well inside what WeChat takes from
@@ -83,6 +87,7 @@ type Engine struct {
 	owning map[uint]bool   // broadcasts this process owns (an owner goroutine runs)
 	states map[uint]string // broadcast states as of the last poll, for the workers
 	notes  map[uint]notify.Notice
+	links  map[uint]func(memberID uint) string // PersonalLinks of the broadcasts being sent (nil: none)
 
 	inFlight atomic.Int64 // recipients claimed and not yet recorded by this process
 }
@@ -128,7 +133,7 @@ func NewEngine(s *Service, o EngineOptions) *Engine {
 	host, _ := os.Hostname()
 	return &Engine{s: s, rdb: o.Redis, tell: o.Teller, o: o, limit: NewLimiter(o.Redis, kv.BroadcastRateKey, o.Rate, o.Burst),
 		me: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(3)), owning: map[uint]bool{}, states: map[uint]string{},
-		notes: map[uint]notify.Notice{}}
+		notes: map[uint]notify.Notice{}, links: map[uint]func(uint) string{}}
 }
 
 // InFlightWindow is the most recipients this process holds claimed at once: a `kill -9` may send
@@ -178,6 +183,11 @@ func (e *Engine) poll(ctx context.Context, wg *sync.WaitGroup) error {
 		e.states[b.ID] = b.Status
 		e.notes[b.ID] = noticeOf(&b)
 	}
+	for id := range e.links { // asked again if it comes back (resumed)
+		if _, ok := e.states[id]; !ok {
+			delete(e.links, id)
+		}
+	}
 	e.mu.Unlock()
 	for _, b := range bs {
 		if b.Status == models.BroadcastScheduled && b.SendAt.After(now) {
@@ -226,6 +236,18 @@ func noticeOf(b *models.Broadcast) notify.Notice {
 		title = "通知"
 	}
 	return notify.Notice{Title: title, Text: text, Kind: title, Status: "请查看", Remark: clipRunes(b.Text, 60), URL: b.Link}
+}
+
+// personal is the notice with the recipient's own link, when the broadcast gives one.
+func personal(note notify.Notice, link func(uint) string, memberID uint) notify.Notice {
+	if link == nil {
+		return note
+	}
+	if u := link(memberID); u != "" {
+		note.URL = u
+		note.Text += "\n" + u
+	}
+	return note
 }
 
 // ownScript takes (or renews) a lease held as "owner|deadline ms": free, expired or already ours.
@@ -642,26 +664,33 @@ func (e *Engine) giveBack(ctx context.Context, m redis.XMessage) {
 
 // stateOf is a broadcast's state as the last poll saw it, or from the database when the poll has not
 // seen it yet or saw it not sending (it may have started since).
-func (e *Engine) stateOf(ctx context.Context, id uint) (string, notify.Notice, error) {
+func (e *Engine) stateOf(ctx context.Context, id uint) (string, notify.Notice, func(uint) string, error) {
 	e.mu.Lock()
 	st, ok := e.states[id]
 	note := e.notes[id]
+	link, linked := e.links[id]
 	e.mu.Unlock()
-	if ok && st == models.BroadcastSending {
-		return st, note, nil
+	if ok && st == models.BroadcastSending && linked {
+		return st, note, link, nil
 	}
 	var b models.Broadcast
-	if err := e.s.db.WithContext(ctx).Select("id, status, title, text, link").Take(&b, id).Error; err != nil {
+	if err := e.s.db.WithContext(ctx).Select("id, kind, payload, status, title, text, link").Take(&b, id).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return "", note, nil
+			return "", note, nil, nil
 		}
-		return "", note, fmt.Errorf("broadcast: state of %d: %w", id, err)
+		return "", note, nil, fmt.Errorf("broadcast: state of %d: %w", id, err)
 	}
 	note = noticeOf(&b)
+	if e.o.PersonalLinks != nil && !linked {
+		var err error
+		if link, err = e.o.PersonalLinks(ctx, b.Kind, b.Payload); err != nil {
+			return "", note, nil, fmt.Errorf("broadcast: links of %d: %w", id, err)
+		}
+	}
 	e.mu.Lock()
-	e.states[id], e.notes[id] = b.Status, note
+	e.states[id], e.notes[id], e.links[id] = b.Status, note, link
 	e.mu.Unlock()
-	return b.Status, note, nil
+	return b.Status, note, link, nil
 }
 
 // claimed is one recipient a worker holds.
@@ -670,6 +699,7 @@ type claimed struct {
 	OpenID   string
 	Attempts int
 	OrgID    uint
+	MemberID uint
 	Dup      int64
 }
 
@@ -688,7 +718,7 @@ func (e *Engine) Deliver(ctx context.Context, id uint, ids []uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	st, note, err := e.stateOf(ctx, id)
+	st, note, link, err := e.stateOf(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -711,7 +741,7 @@ WHERE id IN ? AND status = ? AND (claim = '' OR due_at <= ?)`, false, token, now
 		return nil
 	}
 	var ds []claimed
-	if err := db.Model(&models.Delivery{}).Select("id, open_id, attempts, org_id, dup").Where("id IN ? AND claim = ?", ids, token).Find(&ds).Error; err != nil {
+	if err := db.Model(&models.Delivery{}).Select("id, open_id, attempts, org_id, member_id, dup").Where("id IN ? AND claim = ?", ids, token).Find(&ds).Error; err != nil {
 		return fmt.Errorf("broadcast: claimed recipients of %d: %w", id, err)
 	}
 	e.inFlight.Add(int64(len(ds)))
@@ -725,14 +755,14 @@ WHERE id IN ? AND status = ? AND (claim = '' OR due_at <= ?)`, false, token, now
 	if err != nil {
 		last = map[string]time.Time{} // no window known: template messages for everyone
 	}
-	outs := e.send(ctx, ds, last, note)
+	outs := e.send(ctx, ds, last, note, link)
 	// What went out is recorded even when the process is stopping.
 	return e.recordOutcomes(context.WithoutCancel(ctx), id, token, outs)
 }
 
 // send sends to every claimed recipient, Senders at a time, taking permits from the shared limiter
 // in small batches and stopping early for a cool-down or when ctx ends.
-func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Time, note notify.Notice) []outcome {
+func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Time, note notify.Notice, link func(uint) string) []outcome {
 	outs := make([]outcome, len(ds))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -748,7 +778,7 @@ func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Ti
 				// In-flight sends finish even when the process is stopping: cut short, they would
 				// have an unknown outcome and be counted as possible duplicates when retried.
 				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.o.SendTimeout)
-				r, err := e.tell.TellSeen(sctx, d.OpenID, last[d.OpenID], note)
+				r, err := e.tell.TellSeen(sctx, d.OpenID, last[d.OpenID], personal(note, link, d.MemberID))
 				cancel()
 				outs[i] = outcome{d: d, via: r.Via, err: err}
 				if cool := cooldownFor(notify.Code(err)); cool > 0 {

@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -355,4 +356,61 @@ func TestEngineProcess(t *testing.T) {
 	o := fastOptions(rdb, teller(rdb, os.Getenv("YZ_BC_FAKE"), nil))
 	o.Rate, o.SendTimeout = 2000, 10*time.Second
 	NewEngine(New(db, testenv.Logger(), time.Now, nil), o).Run(context.Background())
+}
+
+// TestPersonalLinks: a broadcast whose kind gives personal links (a survey's) tells each recipient
+// his own link, in the chat text and the template message alike; a notice keeps its one link.
+func TestPersonalLinks(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.db, "测试县", 1, 2, 20)
+	in := seen{"o_1": time.Now().Add(-time.Hour)} // o_1 in the 48-hour window: a chat text; others: templates
+	var county models.Org
+	r.db.Where("path = ?", "测试县").Take(&county)
+	b := models.Broadcast{Kind: models.BroadcastSurvey, Title: "问卷调查", Text: "请填写问卷。", Payload: `{"survey_id":7}`,
+		OrgPath: "测试县", Status: models.BroadcastScheduled, SendAt: time.Now(), CreatedBy: "test",
+		Orgs: []models.BroadcastOrg{{OrgID: county.ID, Path: "测试县"}}}
+	if err := r.db.Omit("Orgs.Org").Create(&b).Error; err != nil {
+		t.Fatal(err)
+	}
+	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, in))
+	var asked []string
+	o.PersonalLinks = func(_ context.Context, kind, payload string) (func(uint) string, error) {
+		asked = append(asked, kind+" "+payload)
+		if kind != models.BroadcastSurvey {
+			return nil, nil
+		}
+		return func(m uint) string { return fmt.Sprintf("https://yz.example/s/m%d", m) }, nil
+	}
+	eng := NewEngine(r.svc, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { eng.Run(ctx); close(done) }()
+	waitFinal(t, r.svc, b.ID, 30*time.Second)
+	cancel()
+	<-done
+
+	var m1 models.Member
+	r.db.Where("oa_open_id = ?", "o_1").Take(&m1)
+	if got := r.fake.TextsTo("o_1"); len(got) != 1 || !strings.HasSuffix(got[0], fmt.Sprintf("\nhttps://yz.example/s/m%d", m1.ID)) {
+		t.Fatalf("o_1 was told %q", got)
+	}
+	links := map[string]bool{}
+	for _, c := range r.fake.CallsTo(wxfake.APITemplateSend) {
+		var body struct {
+			URL string `json:"url"`
+		}
+		if err := json.Unmarshal(c.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(body.URL, "https://yz.example/s/m") || links[body.URL] {
+			t.Fatalf("template message with url %q (seen before: %v)", body.URL, links[body.URL])
+		}
+		links[body.URL] = true
+	}
+	if len(links) != 17 { // 20 members, 2 with no WeChat bound, 1 told in the chat
+		t.Fatalf("%d personal template links, want 17", len(links))
+	}
+	if len(asked) == 0 || asked[0] != `survey {"survey_id":7}` {
+		t.Fatalf("PersonalLinks asked %q", asked)
+	}
 }

@@ -2,8 +2,10 @@ package survey_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -273,4 +275,41 @@ func xlsxCells(t *testing.T, body string) string {
 		}
 	}
 	return sb.String()
+}
+
+// TestPersonalLinks: with the server's public address configured, a survey's broadcast gives each
+// recipient his own link, signed for him until the deadline; without it, or for a notice, none.
+func TestPersonalLinks(t *testing.T) {
+	e := consoletest.New(t)
+	db := e.App.DB()
+	sv := createSurvey(t, e, map[string]any{"title": "道路满意度", "org_id": orgID(t, db, "洪雅县/花溪镇"), "questions_text": roadSurvey})
+	payload := fmt.Sprintf(`{"survey_id":%d}`, sv.ID)
+	ctx := context.Background()
+	if f, err := e.App.Surveys().PersonalLinks(ctx, models.BroadcastSurvey, payload); f != nil || err != nil {
+		t.Fatalf("no public address: %v %v", f != nil, err)
+	}
+	key := survey.LinkKey("secret", "aes")
+	s := survey.New(survey.Options{DB: db, Now: e.Clock.Now, LinkKey: key, BaseURL: "https://yz.example.gov.cn/"})
+	if f, err := s.PersonalLinks(ctx, models.BroadcastNotice, ""); f != nil || err != nil {
+		t.Fatalf("a notice: %v %v", f != nil, err)
+	}
+	if _, err := s.PersonalLinks(ctx, models.BroadcastSurvey, "{}"); err == nil {
+		t.Fatal("a survey broadcast without a survey id was taken")
+	}
+	f, err := s.PersonalLinks(ctx, models.BroadcastSurvey, payload)
+	if err != nil || f == nil {
+		t.Fatalf("links: %v", err)
+	}
+	wang := memberID(t, db, "王德明")
+	link := f(wang)
+	tok, ok := strings.CutPrefix(link, "https://yz.example.gov.cn/s/")
+	if !ok {
+		t.Fatalf("link %q", link)
+	}
+	if sid, mid, err := s.ParseToken(tok); err != nil || sid != sv.ID || mid != wang {
+		t.Fatalf("token of %q: survey %d member %d %v", link, sid, mid, err)
+	}
+	if f(wang+1) == link {
+		t.Fatal("two members got one link")
+	}
 }

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"unicode/utf8"
 
@@ -73,4 +74,24 @@ func (s *Service) Send(ctx context.Context, v *console.Viewer, id uint) (uint, e
 		return 0, err
 	}
 	return b.ID, nil
+}
+
+// PersonalLinks gives the broadcast engine, for a survey's broadcast, each recipient's own signed link
+// to the H5 form (valid until the survey's deadline); nil when the server's public address is not
+// configured (the notice's 「问卷」 in the chat works for everyone) or the broadcast is no survey's.
+func (s *Service) PersonalLinks(ctx context.Context, kind, payload string) (func(memberID uint) string, error) {
+	if kind != models.BroadcastSurvey || s.baseURL == "" {
+		return nil, nil
+	}
+	var p struct {
+		SurveyID uint `json:"survey_id"`
+	}
+	if err := json.Unmarshal([]byte(payload), &p); err != nil || p.SurveyID == 0 {
+		return nil, fmt.Errorf("survey: broadcast payload %q: not a survey's", payload)
+	}
+	var sv models.Survey
+	if err := s.db.WithContext(ctx).Select("id, deadline").Take(&sv, p.SurveyID).Error; err != nil {
+		return nil, fmt.Errorf("survey: survey %d of a broadcast: %w", p.SurveyID, err)
+	}
+	return func(memberID uint) string { return s.LinkFor(sv.ID, memberID, sv.Deadline) }, nil
 }
