@@ -6,8 +6,10 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +66,10 @@ type Config struct {
 	// links in notices (a survey's form); empty: links are relative and notices tell members to reply
 	// in the chat instead.
 	PublicURL string
+	// BroadcastRate is the broadcast sends per second across every process ("" = the engine's
+	// default, 200; "-1" = unlimited, for load tests against the fake WeChat API).
+	BroadcastRate float64
+	broadcastRate string
 }
 
 // field describes one configuration key: its environment variable, its default and where it goes.
@@ -93,6 +99,7 @@ var fields = []field{
 	{env: "YANZHEN_OA_REMIND_TEMPLATE", def: "", dst: func(c *Config) *string { return &c.RemindTemplate }},
 	{env: "YANZHEN_INDEX_DIR", def: "", dst: func(c *Config) *string { return &c.IndexDir }},
 	{env: "YANZHEN_PUBLIC_URL", def: "", dst: func(c *Config) *string { return &c.PublicURL }},
+	{env: "YANZHEN_BROADCAST_RATE", def: "", dst: func(c *Config) *string { return &c.broadcastRate }},
 }
 
 // Error is a configuration error naming the variable at fault.
@@ -195,6 +202,13 @@ func (c *Config) validate() error {
 	}
 	if (c.AdminUser == "") != (c.AdminPassword == "") {
 		return &Error{Var: "YANZHEN_ADMIN_PASSWORD", Reason: "and YANZHEN_ADMIN_USER must be set together"}
+	}
+	if c.broadcastRate != "" {
+		r, err := strconv.ParseFloat(c.broadcastRate, 64)
+		if err != nil || r == 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+			return &Error{Var: "YANZHEN_BROADCAST_RATE", Reason: "must be a number of sends per second, e.g. 200 (-1: unlimited)"}
+		}
+		c.BroadcastRate = r
 	}
 	loc, err := time.LoadLocation(c.TZ)
 	if err != nil {

@@ -46,6 +46,7 @@ func TestBadValuesNameTheVariableAndHideSecrets(t *testing.T) {
 		"YANZHEN_WECHAT_API_BASE": {"YANZHEN_WECHAT_API_BASE": "ftp://x"},
 		"YANZHEN_TZ":              {"YANZHEN_TZ": "Mars/Olympus"},
 		"YANZHEN_PUBLIC_URL":      {"YANZHEN_PUBLIC_URL": "yz.example.gov.cn"},
+		"YANZHEN_BROADCAST_RATE":  {"YANZHEN_BROADCAST_RATE": "fast"},
 		"YANZHEN_HTTP_ADDR":       {"YANZHEN_HTTP_ADDR": "8080"},
 		"YANZHEN_ADMIN_PASSWORD":  {"YANZHEN_ADMIN_USER": "admin"},
 	}

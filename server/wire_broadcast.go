@@ -21,7 +21,7 @@ type broadcastParts struct {
 // outside it) under a rate limit shared by every process.
 func (a *App) wireBroadcast() error {
 	a.bcast = broadcast.New(a.db, a.log, a.now, a.console.Record)
-	a.bcEng = broadcast.NewEngine(a.bcast, broadcast.EngineOptions{Redis: a.rdb.Client, Teller: a.notify,
+	a.bcEng = broadcast.NewEngine(a.bcast, broadcast.EngineOptions{Redis: a.rdb.Client, Teller: a.notify, Rate: a.cfg.BroadcastRate,
 		// a survey's notice carries each recipient's own link to its form
 		PersonalLinks: func(ctx context.Context, kind, payload string) (func(uint) string, error) {
 			return a.surveys.PersonalLinks(ctx, kind, payload)
