@@ -49,7 +49,7 @@ func TestSecretsNeverInLogs(t *testing.T) {
 	oa := config.WeChatApp{AppID: "wxsecretsoa000001", Secret: "OaSecretNeverLogged9f3b2c", Token: "OaSignTokenNeverLogged", AESKey: "NeverLoggedAesKey0123456789abcdefghijklmnop"}
 	const adminPW, wrongPW = "Adm1n-Password-NeverLogged", "Wrong-Password-NeverLogged"
 	vars := map[string]string{
-		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": testenv.RedisURL(t),
+		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": testenv.RedisURL(t), "YANZHEN_INDEX_DIR": t.TempDir(),
 		"YANZHEN_OA_APPID": oa.AppID, "YANZHEN_OA_SECRET": oa.Secret, "YANZHEN_OA_TOKEN": oa.Token, "YANZHEN_OA_AES_KEY": oa.AESKey,
 		"YANZHEN_MP_APPID": "wxsecretsmp000002", "YANZHEN_MP_SECRET": "MpSecretNeverLogged7a1d", "YANZHEN_MP_TOKEN": "MpSignTokenNeverLogged",
 		"YANZHEN_MP_AES_KEY":      "NeverLoggedMpAesKey0123456789abcdefghijklmn",

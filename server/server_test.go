@@ -53,7 +53,7 @@ func newHarnessWith(t testing.TB, redisURL string, opts Options) *harness {
 		redisURL = testenv.RedisURL(t)
 	}
 	vars := map[string]string{
-		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": redisURL,
+		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": redisURL, "YANZHEN_INDEX_DIR": t.TempDir(),
 		"YANZHEN_OA_APPID": testOA.AppID, "YANZHEN_OA_SECRET": testOA.Secret, "YANZHEN_OA_TOKEN": testOA.Token, "YANZHEN_OA_AES_KEY": testOA.AESKey,
 		"YANZHEN_MP_APPID": testMP.AppID, "YANZHEN_MP_SECRET": testMP.Secret, "YANZHEN_MP_TOKEN": testMP.Token, "YANZHEN_MP_AES_KEY": testMP.AESKey,
 		"YANZHEN_WECHAT_API_BASE": fakeSrv.URL,

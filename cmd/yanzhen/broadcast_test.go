@@ -97,7 +97,7 @@ func TestBroadcastCommands(t *testing.T) {
 	fake := wxfake.New()
 	fakeSrv := httptest.NewServer(fake)
 	defer fakeSrv.Close()
-	vars := map[string]string{"YANZHEN_DATABASE_URL": dbURL, "YANZHEN_OA_APPID": "wxclitest0000001", "YANZHEN_OA_SECRET": "s",
+	vars := map[string]string{"YANZHEN_DATABASE_URL": dbURL, "YANZHEN_INDEX_DIR": t.TempDir(), "YANZHEN_OA_APPID": "wxclitest0000001", "YANZHEN_OA_SECRET": "s",
 		"YANZHEN_WECHAT_API_BASE": fakeSrv.URL, "YANZHEN_OA_REMIND_TEMPLATE": "tpl"}
 	cfg, err := config.Load("", func(k string) string { return vars[k] })
 	if err != nil {
@@ -117,12 +117,13 @@ func TestBroadcastCommands(t *testing.T) {
 	go func() { served <- app.Serve(ctx, ln) }()
 	defer func() { stop(); <-served }()
 
+	// waitStatus waits until broadcast id is done with the counts want (the first line's start).
 	waitStatus := func(id, want string) string {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
 		for {
 			out, _, err := cli("broadcast", "status", id)
-			if err == nil && strings.HasPrefix(out, want) {
+			if first := strings.SplitN(out, "\n", 2)[0]; err == nil && strings.HasPrefix(first, want) && strings.HasSuffix(first, "status=done") {
 				return out
 			}
 			if time.Now().After(deadline) {

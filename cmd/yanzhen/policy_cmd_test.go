@@ -13,6 +13,7 @@ import (
 
 func TestImportPoliciesAndEvalCommands(t *testing.T) {
 	t.Setenv("YANZHEN_DATABASE_URL", testenv.DatabaseURL(t))
+	t.Setenv("YANZHEN_INDEX_DIR", t.TempDir())
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
 	os.WriteFile(filepath.Join(dir, "培训.txt"), []byte("标题：村干部培训办法\n村党组织书记每年集中培训不少于56学时，结业测试不合格的参加下一期学习。\n"), 0o600)
@@ -74,6 +75,7 @@ func TestImportPoliciesAndEvalCommands(t *testing.T) {
 // On a database without documents, eval answers from the built-in demo corpus: the dev set's numbers.
 func TestEvalCommandFallsBackToTheDemoCorpus(t *testing.T) {
 	t.Setenv("YANZHEN_DATABASE_URL", testenv.DatabaseURL(t))
+	t.Setenv("YANZHEN_INDEX_DIR", t.TempDir())
 	dev := "../../../shared/corpus/policy-questions.dev.jsonl"
 	if _, err := os.Stat(dev); err != nil {
 		t.Skip("shared/ is not beside the checkout")

@@ -32,7 +32,7 @@ func newSimServer(t *testing.T) *simServer {
 		"YANZHEN_HTTP_ADDR", "YANZHEN_DATABASE_URL", "YANZHEN_REDIS_URL", "YANZHEN_WECHAT_API_BASE"} {
 		t.Setenv(k, "")
 	}
-	vars := map[string]string{"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": testenv.RedisURL(t)}
+	vars := map[string]string{"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": testenv.RedisURL(t), "YANZHEN_INDEX_DIR": t.TempDir()}
 	cfg, err := config.Load("", func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

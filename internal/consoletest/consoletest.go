@@ -72,7 +72,7 @@ func New(t testing.TB) *Env {
 	fakeSrv := httptest.NewServer(fake)
 	t.Cleanup(fakeSrv.Close)
 	vars := map[string]string{
-		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": testenv.RedisURL(t),
+		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": testenv.RedisURL(t), "YANZHEN_INDEX_DIR": t.TempDir(),
 		"YANZHEN_OA_APPID": OA.AppID, "YANZHEN_OA_SECRET": OA.Secret, "YANZHEN_OA_TOKEN": OA.Token, "YANZHEN_OA_AES_KEY": OA.AESKey,
 		"YANZHEN_WECHAT_API_BASE": fakeSrv.URL,
 	}
