@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -188,3 +189,24 @@ func decodeIdentity(s string) (*Member, bool) {
 }
 
 func jsonUnmarshalString(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// signatureScript binds a plaintext push's signature to the first message it carried: SET NX for
+// the timestamp window; an existing binding to another message is a forged body (0).
+var signatureScript = redis.NewScript(`
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "EX", ARGV[2]) then return 1 end
+if redis.call("GET", KEYS[1]) == ARGV[1] then return 1 end
+return 0
+`)
+
+// BindSignature reports whether the plaintext push signed sig may carry the message msgID: the first
+// message under a signature binds it (for kv.DedupTTL, longer than the timestamp window), and the same
+// message again (WeChat's retry, a replay) is allowed; another message under it is not. WeChat signs
+// only timestamp and nonce in plaintext mode, so without this a captured query string would carry any
+// body for five minutes.
+func (s *Store) BindSignature(ctx context.Context, channel, sig, msgID string) (bool, error) {
+	n, err := signatureScript.Run(ctx, s.rdb, []string{kv.SignatureKey(channel, sig)}, msgID, int(kv.DedupTTL/time.Second)).Int()
+	if err != nil {
+		return false, fmt.Errorf("bot: bind signature: %w", err)
+	}
+	return n == 1, nil
+}

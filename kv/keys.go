@@ -25,6 +25,10 @@ const (
 // DedupKey: one WeChat delivery (MsgId, or FromUserName+CreateTime+Event for events), per channel.
 func DedupKey(channel, id string) string { return "yz:dedup:" + channel + ":" + id }
 
+// SignatureKey: the message a plaintext push's signature first carried (bot.Store.BindSignature),
+// for DedupTTL.
+func SignatureKey(channel, sig string) string { return "yz:sig:" + channel + ":" + sig }
+
 // IdentityKey: the member bound to a WeChat openid on a channel ("oa" or "mp"); "-" caches "not bound".
 func IdentityKey(channel, openID string) string { return "yz:id:" + channel + ":" + openID }
 

@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 
 	endpoint := func(channel string, app config.WeChatApp) (*wechat.Endpoint, error) {
 		return wechat.NewEndpoint(channel, app, a.lastMsg.Wrap(a.router), wechat.Options{
-			Log: log, Now: a.now, Sender: a.wx,
+			Log: log, Now: a.now, Sender: a.wx, Signatures: a.store,
 			OnReject: func(reason string) { a.metrics.Rejected.WithLabelValues(channel, reason).Inc() },
 		})
 	}

@@ -113,7 +113,6 @@ func TestReplayAfterTheDedupWindowHasNoSecondEffect(t *testing.T) {
 // In plaintext mode WeChat's signature covers only timestamp and nonce, not the body: a captured query
 // string must not carry a different, forged message (another openid, another text).
 func TestForgedBodyUnderACapturedSignatureIsRefused(t *testing.T) {
-	knownGap(t, "plaintext mode: bot/wechat/webhook.go accepts any body under a captured signature for 5 minutes (WeChat does not sign plaintext bodies; a used-nonce record or safe mode only closes it)")
 	h, _, _, runs := replayHarness(t)
 	c := h.oa(wxclient.Plain)
 	real, err := c.Encode(c.Text("o-victim", "帮助"))

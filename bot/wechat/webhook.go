@@ -54,6 +54,15 @@ type Options struct {
 	MaxSkew  time.Duration // replay window for the timestamp; default 5 minutes
 	OnReject func(reason string)
 	Sender   Sender // mini-program only
+	// Signatures binds a plaintext push's signature to the message it carried (bot.Store.BindSignature):
+	// WeChat does not sign plaintext bodies, so a captured query string must not carry another body.
+	// nil: not checked (safe mode is not affected: msg_signature covers the body).
+	Signatures SignatureBinder
+}
+
+// SignatureBinder remembers which message a plaintext signature carried.
+type SignatureBinder interface {
+	BindSignature(ctx context.Context, channel, sig, msgID string) (bool, error)
 }
 
 // Endpoint serves one WeChat app's push URL (/wechat/oa or /wechat/mp).
@@ -210,6 +219,17 @@ func (e *Endpoint) servePost(w http.ResponseWriter, r *http.Request, q url.Value
 	if err != nil || msg.OpenID == "" || msg.Kind == "" {
 		e.reject(w, r, httpError{http.StatusBadRequest, RejectMalformed, "malformed message"})
 		return
+	}
+	if !encrypted && e.opts.Signatures != nil {
+		ok, err := e.opts.Signatures.BindSignature(r.Context(), e.channel, q.Get("signature"), msg.DedupID())
+		switch {
+		case err != nil:
+			// Redis is down: the dispatch below fails the same way and tells the user to try again.
+			e.opts.Log.WarnContext(r.Context(), "wechat: signature not checked", "err", err)
+		case !ok:
+			e.reject(w, r, httpError{http.StatusUnauthorized, RejectSignature, "signature already used for another message"})
+			return
+		}
 	}
 
 	res := e.d.Dispatch(r.Context(), msg)
