@@ -185,40 +185,9 @@ func thresholdsFor(ts map[string]Thresholds, path string) Thresholds {
 }
 
 // OrgRef names an org.
-type OrgRef struct {
-	ID    uint   `json:"id"`
-	Path  string `json:"path"`
-	Name  string `json:"name"`
-	Level int    `json:"level"`
-}
+type OrgRef = scope.OrgRef
 
-func refOf(o *models.Org) OrgRef { return OrgRef{ID: o.ID, Path: o.Path, Name: o.Name, Level: o.Level} }
-
-// scopedOrg is the org with this id if it is in the scope, else scope.ErrNotFound.
-func (s *Service) scopedOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
-	var orgs []models.Org
-	if err := s.db.WithContext(ctx).Model(&models.Org{}).Scopes(sc.Orgs).Select("id, name, path, level").
-		Where("orgs.id = ?", id).Limit(1).Find(&orgs).Error; err != nil {
-		return nil, fmt.Errorf("study: org %d: %w", id, err)
-	}
-	if len(orgs) == 0 {
-		return nil, scope.ErrNotFound
-	}
-	ref := refOf(&orgs[0])
-	return &ref, nil
-}
-
-// rootOrg is the org a page looks at: id when given (in the scope), else the viewer's own org; nil
-// for a viewer of the whole installation who chose none.
-func (s *Service) rootOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
-	switch {
-	case id != 0:
-		return s.scopedOrg(ctx, sc, id)
-	case sc.All:
-		return nil, nil
-	}
-	return s.scopedOrg(ctx, sc, sc.OrgID)
-}
+func refOf(o *models.Org) OrgRef { return scope.RefOf(o) }
 
 // narrow is the viewer's scope narrowed to root's subtree (nil: not narrowed).
 func narrow(sc scope.Scope, root *OrgRef) scope.Narrowed {
@@ -618,29 +587,6 @@ func (s *Service) taskOrgColumn(p Period) string {
 	return "study_tasks.org_id"
 }
 
-// trail is the orgs above root that are in the viewer's scope, top first.
-func (s *Service) trail(ctx context.Context, sc scope.Scope, root *OrgRef) ([]OrgRef, error) {
-	var paths []string
-	for _, p := range ancestors(root.Path)[1:] {
-		if sc.Contains(p) {
-			paths = append(paths, p)
-		}
-	}
-	if len(paths) == 0 {
-		return nil, nil
-	}
-	var orgs []models.Org
-	if err := s.db.WithContext(ctx).Model(&models.Org{}).Scopes(sc.Orgs).Select("id, name, path, level").
-		Where("orgs.path IN ?", paths).Order("level").Find(&orgs).Error; err != nil {
-		return nil, fmt.Errorf("study: org trail: %w", err)
-	}
-	out := make([]OrgRef, len(orgs))
-	for i := range orgs {
-		out[i] = refOf(&orgs[i])
-	}
-	return out, nil
-}
-
 // tagRow is the answers to the questions of one tag list.
 type tagRow struct {
 	Tags     string
@@ -1018,4 +964,17 @@ func sourceLabel(source, day string, dayOfTask map[string]string) string {
 		return "连续学习奖励（" + ref + "）"
 	}
 	return source
+}
+
+// scopedOrg, rootOrg and trail are scope's org lookups on this service's database.
+func (s *Service) scopedOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
+	return scope.FindOrg(ctx, s.db, sc, id)
+}
+
+func (s *Service) rootOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
+	return scope.RootOrg(ctx, s.db, sc, id)
+}
+
+func (s *Service) trail(ctx context.Context, sc scope.Scope, root *OrgRef) ([]OrgRef, error) {
+	return scope.Trail(ctx, s.db, sc, root)
 }

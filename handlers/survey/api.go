@@ -172,20 +172,9 @@ func (s *Service) APICreate(c *gin.Context) {
 // (?org= narrows them to an org of it).
 func (s *Service) APIGet(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	v := console.ViewerOf(c)
-	sv, err := s.ForViewer(ctx, v, id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sc, err := s.scopeFor(ctx, v, sv, c.Query("org"))
-	if err != nil {
-		s.fail(c, err)
+	sv, sc, ok := s.surveyIn(c, v)
+	if !ok {
 		return
 	}
 	res, err := s.Results(ctx, sv, sc, 0)

@@ -142,20 +142,9 @@ func (s *Service) WriteExport(ctx context.Context, w io.Writer, sv *Survey, sc s
 // the file goes out, as every export of personal data.
 func (s *Service) Export(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	v := console.ViewerOf(c)
-	sv, err := s.ForViewer(ctx, v, id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sc, err := s.scopeFor(ctx, v, sv, c.Query("org"))
-	if err != nil {
-		s.fail(c, err)
+	sv, sc, ok := s.surveyIn(c, v)
+	if !ok {
 		return
 	}
 	now := s.now().In(s.loc)

@@ -362,6 +362,26 @@ const pendingShown = 100
 
 // scopeFor is the result scope of a viewer for a survey, narrowed to ?org= when given (it must be in
 // the scope: 403 otherwise).
+// surveyIn reads the survey of the :id parameter that the viewer may see and the part of its results
+// he sees (?org= narrows it); ok false when the answer (404/403) has been written.
+func (s *Service) surveyIn(c *gin.Context, v *console.Viewer) (*Survey, scope.Scope, bool) {
+	ctx := c.Request.Context()
+	id, err := idParam(c, "id")
+	var sv *Survey
+	if err == nil {
+		sv, err = s.ForViewer(ctx, v, id)
+	}
+	var sc scope.Scope
+	if err == nil {
+		sc, err = s.scopeFor(ctx, v, sv, c.Query("org"))
+	}
+	if err != nil {
+		s.fail(c, err)
+		return nil, sc, false
+	}
+	return sv, sc, true
+}
+
 func (s *Service) scopeFor(ctx context.Context, v *console.Viewer, sv *Survey, orgParam string) (scope.Scope, error) {
 	sc, ok := ResultScope(v.Scope, &sv.Survey)
 	if !ok {
@@ -387,20 +407,9 @@ func (s *Service) scopeFor(ctx context.Context, v *console.Viewer, sv *Survey, o
 // Page is GET /console/surveys/:id (?org= drills down, ?q= picks the cross-tab question).
 func (s *Service) Page(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	v := console.ViewerOf(c)
-	sv, err := s.ForViewer(ctx, v, id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sc, err := s.scopeFor(ctx, v, sv, c.Query("org"))
-	if err != nil {
-		s.fail(c, err)
+	sv, sc, ok := s.surveyIn(c, v)
+	if !ok {
 		return
 	}
 	cross, _ := strconv.Atoi(c.Query("q"))
@@ -418,7 +427,7 @@ func (s *Service) Page(c *gin.Context) {
 		return
 	}
 	p := surveyPage{Results: res, State: sv.StatusAt(s.now()), Manages: Manages(v, &sv.Survey), Org: c.Query("org"), loc: s.loc, Reminded: sv.Rounds}
-	if p.Locked, err = s.HasAnswers(ctx, id); err != nil {
+	if p.Locked, err = s.HasAnswers(ctx, sv.ID); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -467,20 +467,6 @@ func (s *Service) customPlans(ctx context.Context, fn func(s *Service) error) er
 	})
 }
 
-// scopedOrg is the org with this id if it is in the scope, else scope.ErrNotFound.
-func (s *Service) scopedOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
-	var orgs []models.Org
-	if err := s.db.WithContext(ctx).Model(&models.Org{}).Scopes(sc.Orgs).Select("id, name, path, level").
-		Where("orgs.id = ?", id).Limit(1).Find(&orgs).Error; err != nil {
-		return nil, fmt.Errorf("reports: org %d: %w", id, err)
-	}
-	if len(orgs) == 0 {
-		return nil, scope.ErrNotFound
-	}
-	ref := refOf(&orgs[0])
-	return &ref, nil
-}
-
 // orgByPath is the org at path (scope.ErrNotFound when there is none).
 func (s *Service) orgByPath(ctx context.Context, path string) (*OrgRef, error) {
 	var orgs []models.Org
@@ -493,41 +479,6 @@ func (s *Service) orgByPath(ctx context.Context, path string) (*OrgRef, error) {
 	}
 	ref := refOf(&orgs[0])
 	return &ref, nil
-}
-
-// rootOrg is the org a page looks at: id when given (in the scope), else the viewer's own org; nil
-// for a viewer of the whole installation who chose none.
-func (s *Service) rootOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
-	switch {
-	case id != 0:
-		return s.scopedOrg(ctx, sc, id)
-	case sc.All:
-		return nil, nil
-	}
-	return s.scopedOrg(ctx, sc, sc.OrgID)
-}
-
-// trail is the orgs above root that are in the viewer's scope, top first.
-func (s *Service) trail(ctx context.Context, sc scope.Scope, root *OrgRef) ([]OrgRef, error) {
-	var paths []string
-	for _, p := range ancestors(root.Path)[1:] {
-		if sc.Contains(p) {
-			paths = append(paths, p)
-		}
-	}
-	if len(paths) == 0 {
-		return nil, nil
-	}
-	var orgs []models.Org
-	if err := s.db.WithContext(ctx).Model(&models.Org{}).Scopes(sc.Orgs).Select("id, name, path, level").
-		Where("orgs.path IN ?", paths).Order("level").Find(&orgs).Error; err != nil {
-		return nil, fmt.Errorf("reports: org trail: %w", err)
-	}
-	out := make([]OrgRef, len(orgs))
-	for i := range orgs {
-		out[i] = refOf(&orgs[i])
-	}
-	return out, nil
 }
 
 // narrow is the viewer's scope narrowed to root's subtree (nil: not narrowed).
@@ -545,4 +496,17 @@ func keys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// scopedOrg, rootOrg and trail are scope's org lookups on this service's database.
+func (s *Service) scopedOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
+	return scope.FindOrg(ctx, s.db, sc, id)
+}
+
+func (s *Service) rootOrg(ctx context.Context, sc scope.Scope, id uint) (*OrgRef, error) {
+	return scope.RootOrg(ctx, s.db, sc, id)
+}
+
+func (s *Service) trail(ctx context.Context, sc scope.Scope, root *OrgRef) ([]OrgRef, error) {
+	return scope.Trail(ctx, s.db, sc, root)
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/yanzhen/yanzhen/models"
 	"github.com/yanzhen/yanzhen/notify"
+	"github.com/yanzhen/yanzhen/scope"
 )
 
 // Definition is the attendance rate as pages and the API state it.
@@ -314,14 +315,9 @@ func (c Counts) sortRate() float64 {
 }
 
 // OrgRef names an org.
-type OrgRef struct {
-	ID    uint   `json:"id"`
-	Path  string `json:"path"`
-	Name  string `json:"name"`
-	Level int    `json:"level"`
-}
+type OrgRef = scope.OrgRef
 
-func refOf(o *models.Org) OrgRef { return OrgRef{ID: o.ID, Path: o.Path, Name: o.Name, Level: o.Level} }
+func refOf(o *models.Org) OrgRef { return scope.RefOf(o) }
 
 // rootOf is the county of an org path.
 func rootOf(path string) string {
