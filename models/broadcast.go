@@ -94,6 +94,7 @@ type Delivery struct {
 	ErrCode     int    `gorm:"not null"`
 	Reason      string `gorm:"size:64;not null"`
 	SentAt      *time.Time
+	ReadAt      *time.Time // first opened the notice page or the survey form the message linked to
 	AnsweredAt  *time.Time
 	UpdatedAt   time.Time
 }
