@@ -37,6 +37,9 @@ const (
 	EventView        = "VIEW"
 )
 
+// EventMassSendJobFinish: WeChat finished a mass send (群发); Message.Mass has its figures.
+const EventMassSendJobFinish = "MASSSENDJOBFINISH"
+
 // Message is one inbound message or event, normalized.
 type Message struct {
 	Channel    string // ChannelOA or ChannelMP
@@ -52,6 +55,18 @@ type Message struct {
 	MediaID    string
 	MsgID      int64 // 0 for events
 	CreateTime int64 // unix seconds, as WeChat stamped it
+
+	Mass MassResult // MASSSENDJOBFINISH events only
+}
+
+// MassResult is what a MASSSENDJOBFINISH event reports of a mass send.
+type MassResult struct {
+	MsgID       int64  // the msg_id the mass send was answered with (the event's MsgID)
+	Status      string // "send success", "send fail", "err(30003)"…
+	TotalCount  int64  // the users of the tag (or the list)
+	FilterCount int64  // of them not sent to (over their monthly mass messages, no longer following…)
+	SentCount   int64
+	ErrorCount  int64
 }
 
 // DedupID is what makes a delivery unique: the MsgId, or for events FromUserName+CreateTime+Event,

@@ -193,6 +193,10 @@ func BroadcastOwnerKey(id uint) string {
 // process, so the limit holds across all of them.
 const BroadcastRateKey = "yz:bc:rate"
 
+// BroadcastTagRateKey: the GCRA state of the shared rate limit of WeChat's tag and mass-send API calls
+// (mass broadcasts' batchtagging, sendall, tag deletion), apart from the message sends.
+const BroadcastTagRateKey = "yz:bc:rate:tag"
+
 // BroadcastCooldownKey: while it exists, no server sends broadcasts (WeChat said it is busy (-1) or a
 // quota is used up (45009, 45011)); TTL the cool-down.
 const BroadcastCooldownKey = "yz:bc:cooldown"

@@ -53,7 +53,17 @@ type Broadcast struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Orgs         []BroadcastOrg `gorm:"constraint:OnDelete:CASCADE"`
+
+	// Channel is how its recipients with WeChat are reached: SendDirect each on his own, SendMass by a
+	// mass send to a tag (群发; see BroadcastMass).
+	Channel string `gorm:"size:8;not null;default:''"`
 }
+
+// Broadcast channels.
+const (
+	SendDirect = ""     // each recipient on his own: a customer-service message inside the 48-hour window, else a template message
+	SendMass   = "mass" // 群发: one mass send to a WeChat tag holding the recipients (4 a month per follower)
+)
 
 // BroadcastOrg is one subtree of a broadcast's audience.
 type BroadcastOrg struct {
@@ -64,9 +74,11 @@ type BroadcastOrg struct {
 }
 
 // Delivery states: queued until final; sent (WeChat took it), failed (a permanent refusal or retries
-// used up: Reason says which), skipped (no WeChat bound), cancelled (the broadcast was).
+// used up: Reason says which), skipped (no WeChat bound), cancelled (the broadcast was). A mass
+// broadcast's recipient within his monthly quota is tagged (not final either) until its mass send.
 const (
 	DeliveryQueued    = "queued"
+	DeliveryTagged    = "tagged"
 	DeliverySent      = "sent"
 	DeliveryFailed    = "failed"
 	DeliverySkipped   = "skipped"
@@ -99,6 +111,60 @@ type Delivery struct {
 	UpdatedAt   time.Time
 }
 
+// Delivery.Via of a mass broadcast's recipients within their monthly quota: tagged (queued, waiting for
+// the mass send) and then sent by it.
+const (
+	ViaTag  = "tag"
+	ViaMass = "mass"
+)
+
+// BroadcastMass is the mass send (群发) of a broadcast whose Channel is SendMass. Its recipients within
+// their monthly quota (MassQuota) are tagged with a WeChat tag made for it, in delivery id order
+// (TagCursor: rows up to it are sorted, tagged or left to the per-recipient way), then one sendall to
+// the tag (its clientmsgid makes a repeat harmless) reaches them all; the tag is deleted once WeChat
+// reported the job (MASSSENDJOBFINISH) or after a while. Every step is recorded here, so a process
+// killed anywhere resumes without sending twice.
+type BroadcastMass struct {
+	BroadcastID  uint       `gorm:"primaryKey;autoIncrement:false"`
+	Month        int        `gorm:"not null"` // the quota month its messages count in (YYYYMM, China time)
+	TagID        int64      `gorm:"not null"` // 0: not made yet
+	TagCursor    uint64     `gorm:"not null"`
+	Tagged       int        `gorm:"not null"` // recipients tagged (and quota reserved)
+	TaggedAt     *time.Time // every recipient sorted
+	Calls        int        `gorm:"not null"` // tag and mass-send API calls made
+	Attempts     int        `gorm:"not null"` // sendall attempts refused with a retryable error
+	DueAt        *time.Time // the next sendall attempt, after such a refusal
+	ErrCode      int        `gorm:"not null"`
+	Reason       string     `gorm:"size:64;not null"`
+	MsgID        int64      `gorm:"not null;index"` // WeChat's msg_id of the mass send (0: unknown)
+	SentAt       *time.Time // WeChat took the mass send
+	FailedAt     *time.Time // given up: the tagged recipients failed with Reason
+	Untagged     int        `gorm:"not null"` // recipients untagged before deleting a tag of more than 100,000
+	UntagCursor  uint64     `gorm:"not null"`
+	TagDeletedAt *time.Time
+	// WeChat's report of the job (the MASSSENDJOBFINISH event).
+	JobStatus   string `gorm:"size:32;not null"` // "send success", "send fail", "err(30003)"…
+	TotalCount  int    `gorm:"not null"`
+	FilterCount int    `gorm:"not null"` // not sent: over their monthly quota, or no longer following
+	SentCount   int    `gorm:"not null"`
+	ErrorCount  int    `gorm:"not null"`
+	ReportedAt  *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// MassQuota counts the mass messages a member was sent (or is reserved for) in a month: WeChat lets a
+// service account's follower receive 4 a month. One row per member and month, updated in the
+// transaction that tags (or untags) his delivery.
+type MassQuota struct {
+	Month    int  `gorm:"primaryKey;autoIncrement:false"` // YYYYMM, China time
+	MemberID uint `gorm:"primaryKey;autoIncrement:false"`
+	N        int  `gorm:"not null"`
+}
+
+// TableName keeps the plural (GORM would name it mass_quota).
+func (MassQuota) TableName() string { return "mass_quotas" }
+
 // BroadcastTally is how many of a broadcast's recipients in one org are in one state (and how many of
 // them may have got it twice), kept up to date with every change of the delivery rows, so that a
 // progress page over 600,000 recipients reads a few hundred rows instead of counting them all. It is
@@ -113,5 +179,5 @@ type BroadcastTally struct {
 
 // broadcastModels are migrated by Migrate (see migrate.go).
 func broadcastModels() []any {
-	return []any{&Broadcast{}, &BroadcastOrg{}, &Delivery{}, &BroadcastTally{}}
+	return []any{&Broadcast{}, &BroadcastOrg{}, &Delivery{}, &BroadcastTally{}, &BroadcastMass{}, &MassQuota{}}
 }

@@ -35,11 +35,13 @@ func Open(url string, log *slog.Logger) (*gorm.DB, error) {
 			}
 		}
 		// WAL and a busy timeout let readers and the single writer overlap without "database is locked".
+		// Transactions begin IMMEDIATE: one that reads, then writes, waits for the writer at its start;
+		// deferred, it would fail at its write once another connection had written since its read.
 		sep := "?"
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		dial = sqlite.Open(path + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)")
+		dial = sqlite.Open(path + sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	case "postgres":
 		dial = postgres.Open(url)
 	case "mysql":

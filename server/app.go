@@ -340,12 +340,29 @@ func (a *App) startFakeWeChatIfDemo() error {
 	if err != nil {
 		return fmt.Errorf("fake wechat api: %w", err)
 	}
-	a.fakeAPI = wxfake.New()
+	a.fakeAPI = FakeWeChat(a.cfg)
 	a.fake = &http.Server{Handler: a.fakeAPI, ReadHeaderTimeout: 5 * time.Second}
 	go a.fake.Serve(ln)
 	a.cfg.WeChatAPIBase = "http://" + ln.Addr().String()
 	a.log.Warn("wechat: demo credentials, outbound WeChat calls go to the built-in fake WeChat API", "addr", a.cfg.WeChatAPIBase)
 	return nil
+}
+
+// FakeWeChat is the fake WeChat API as cfg's servers need it: their official account and mini program
+// registered (other credentials are refused, as WeChat would), and the template id they send with, if
+// any (with none registered, any id is accepted). The demo runs one in its own process; `yanzhen
+// fakewechat` runs one for several servers.
+func FakeWeChat(cfg *config.Config) *wxfake.Server {
+	f := wxfake.New()
+	for _, app := range []config.WeChatApp{cfg.OA, cfg.MP} {
+		if app.AppID != "" && app.Secret != "" {
+			f.AddApp(app.AppID, app.Secret)
+		}
+	}
+	if cfg.RemindTemplate != "" {
+		f.AddTemplate(cfg.RemindTemplate)
+	}
+	return f
 }
 
 // loadDemo fills an empty database with the demo county and prints the bind codes.

@@ -16,6 +16,7 @@ type Metrics struct {
 	RedisErrors  prometheus.Counter
 	Rejected     *prometheus.CounterVec // channel, reason
 	Outbound     *prometheus.CounterVec // api, result
+	Broadcast    *prometheus.CounterVec // outcome: broadcast recipients this process sent, failed, retried, released
 }
 
 // NewMetrics registers every collector.
@@ -47,9 +48,12 @@ func NewMetrics() *Metrics {
 		Outbound: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "yanzhen_wechat_api_calls_total", Help: "Outbound WeChat API calls by API and result.",
 		}, []string{"api", "result"}),
+		Broadcast: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "yanzhen_broadcast_deliveries_total", Help: "Broadcast recipients this process delivered to, by outcome (sent, failed, retry, released).",
+		}, []string{"outcome"}),
 	}
 	m.Registry.MustRegister(m.Requests, m.Latency, m.Messages, m.DedupHits, m.AsyncReplies, m.RedisErrors,
-		m.Rejected, m.Outbound,
+		m.Rejected, m.Outbound, m.Broadcast,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

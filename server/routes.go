@@ -150,7 +150,7 @@ func (a *App) routes() http.Handler {
 	a.reportRoutes(con, api, mpapi)
 	a.policyRoutes(con, api, mpapi)
 	a.policyConsoleRoutes(con, api, mpapi)
-	a.broadcastRoutes(con, api, mpapi)
+	a.broadcastRoutes(r, con, api, mpapi)
 	a.surveyRoutes(r, con, api, mpapi)
 
 	r.GET("/api/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", a.openapi) })

@@ -688,6 +688,7 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /console/broadcasts/:id/resume":  broadcastChange(e.Env, "/console/broadcasts/:id/resume"),
 		"POST /console/broadcasts/:id/cancel":  broadcastChange(e.Env, "/console/broadcasts/:id/cancel"),
 		"POST /console/broadcasts/:id/approve": broadcastChange(e.Env, "/console/broadcasts/:id/approve"),
+		"POST /console/broadcasts/:id/remind":  broadcastRemind(e.Env, "/console/broadcasts/:id/remind"),
 		"GET /api/v1/broadcasts": func(t *testing.T, _ *consoletest.Client, tok string, o outsider) {
 			outsideBroadcasts(t, e.Env, o)
 			api("GET", "/api/v1/broadcasts?per_page=500", nil, nil, true)(t, nil, tok, o)
@@ -705,6 +706,7 @@ func TestScopeMatrix(t *testing.T) {
 		"POST /api/v1/broadcasts/:id/resume":       broadcastChange(e.Env, "/api/v1/broadcasts/:id/resume"),
 		"POST /api/v1/broadcasts/:id/cancel":       broadcastChange(e.Env, "/api/v1/broadcasts/:id/cancel"),
 		"POST /api/v1/broadcasts/:id/approve":      broadcastChange(e.Env, "/api/v1/broadcasts/:id/approve"),
+		"POST /api/v1/broadcasts/:id/remind":       broadcastRemind(e.Env, "/api/v1/broadcasts/:id/remind"),
 		"GET /console/policy":                      policyList(e, "/console/policy", noLeak, denied),
 		"GET /console/policy/questions/:id":        policyGetOut(e, denied),
 		"POST /console/policy/questions/:id/reply": policyAnswerOut(e, "/console/policy/questions/:id/reply", denied),
@@ -986,6 +988,20 @@ func broadcastChange(e *consoletest.Env, path string) func(t *testing.T, c *cons
 		e.App.DB().Where("id IN ?", []string{out, shared}).Order("id").Find(&bs)
 		if len(bs) != 2 || bs[0].Status != models.BroadcastPending || bs[1].Status != models.BroadcastPaused {
 			t.Errorf("POST %s as %s changed a broadcast outside his scope: %+v", path, o.user, bs)
+		}
+	}
+}
+
+// broadcastRemind: 提醒未读 of both outside broadcasts is refused as a change is, and makes no reminder.
+func broadcastRemind(e *consoletest.Env, path string) func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+	change := broadcastChange(e, path)
+	return func(t *testing.T, c *consoletest.Client, tok string, o outsider) {
+		t.Helper()
+		change(t, c, tok, o)
+		var n int64
+		e.App.DB().Model(&models.Broadcast{}).Where("payload LIKE ?", `{"remind_of":%`).Count(&n)
+		if n > 0 {
+			t.Errorf("POST %s as %s made a reminder of a broadcast outside his scope", path, o.user)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/yanzhen/yanzhen/internal/consoletest"
 	"github.com/yanzhen/yanzhen/models"
@@ -478,40 +479,98 @@ func TestListsMaskPhoneNumbers(t *testing.T) {
 	}
 }
 
-// TestExportsOfPhoneNumbers reports the exports that carry whole phone numbers to a village secretary.
-// The members export does, by design of the roster (a secretary calls his members) — see the report in
-// docs/OPERATIONS.md; YANZHEN_TEST_KNOWN_GAPS=1 turns this into a failure until a rule on who may see
-// them exists.
+// TestExportsOfPhoneNumbers: exports carry members' whole phone numbers only for administrators of the
+// installation, a county or a town (console.Viewer.SeesWholePhones), who phone people from the roster;
+// a village secretary and a village's administrator get them masked (138****1234) in the members
+// export and find no whole number in any export. Checked on the real .xlsx files.
 func TestExportsOfPhoneNumbers(t *testing.T) {
 	e := consoletest.New(t)
+	db := e.App.DB()
+	var village models.Org
+	if err := db.Where("path = ?", "洪雅县/花溪镇/郭沟村").Take(&village).Error; err != nil {
+		t.Fatal(err)
+	}
+	h, _ := e.App.Console().HashPassword(consoletest.Password)
+	const villageAdmin = "guogou-admin"
+	db.Create(&models.Account{Username: villageAdmin, DisplayName: "郭沟村管理员", Role: models.ConsoleAdmin, OrgID: &village.ID, Active: true, PasswordHash: h})
+
+	var members []struct{ Name, Phone, Path string }
+	db.Table("members").Select("members.name, members.phone, orgs.path").Joins("JOIN orgs ON orgs.id = members.org_id").Scan(&members)
+	phoneOf := map[string]string{} // name + org path → phone
 	var phones []string
-	e.App.DB().Model(&models.Member{}).Pluck("phone", &phones)
-	c := e.Login(consoletest.Secretary)
-	var with []string
-	for _, route := range consoleGETs(e.App.Routes()) {
-		if !strings.HasSuffix(route, ".xlsx") {
-			continue
+	for _, m := range members {
+		if len(m.Phone) != 11 {
+			t.Fatalf("demo phone %q is not 11 digits", m.Phone)
 		}
-		path, ok := fillParams(t, e, route, func(string) string { return "" })
-		if !ok {
-			continue
-		}
-		res, body := c.Get(path)
+		phoneOf[m.Name+"\t"+m.Path] = m.Phone
+		phones = append(phones, m.Phone)
+	}
+	if len(phones) == 0 {
+		t.Fatal("no members")
+	}
+
+	// The members export, every member of the viewer's scope.
+	for _, c := range []struct {
+		user  string
+		whole bool
+	}{{consoletest.Admin, true}, {consoletest.County, true}, {consoletest.Town, true}, {consoletest.Secretary, false}, {villageAdmin, false}} {
+		res, body := e.Login(c.user).Get("/console/members/export.xlsx")
 		if res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "PK") {
-			continue
+			t.Fatalf("members export as %s: %d %.200s", c.user, res.StatusCode, body)
 		}
-		text := xlsxText(t, body)
-		for _, p := range phones {
-			if strings.Contains(text, p) {
-				with = append(with, route)
-				break
+		f, err := excelize.OpenReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("members export as %s: %v", c.user, err)
+		}
+		rows, err := f.GetRows(f.GetSheetList()[0])
+		f.Close()
+		if err != nil || len(rows) < 4 || rows[2][1] != "手机号" || rows[2][3] != "组织" {
+			t.Fatalf("members export as %s: %v %v", c.user, err, rows)
+		}
+		for _, r := range rows[3:] {
+			phone, ok := phoneOf[r[0]+"\t"+r[3]]
+			if !ok {
+				t.Fatalf("members export as %s: row %v is no member", c.user, r)
+			}
+			want := phone
+			if !c.whole {
+				want = phone[:3] + "****" + phone[7:]
+			}
+			if r[1] != want {
+				t.Errorf("members export as %s: %s has phone %q, want %q", c.user, r[0], r[1], want)
 			}
 		}
+		t.Logf("members export as %s: %d rows, whole numbers %v", c.user, len(rows)-3, c.whole)
 	}
-	t.Logf("exports with whole phone numbers for a village secretary: %v", with)
-	if len(with) > 0 {
-		knownGap(t, "exports with whole phone numbers: "+strings.Join(with, ", "))
-		t.Errorf("exports with whole phone numbers for a village secretary: %v", with)
+
+	// No export of any kind gives a secretary or a village's administrator a whole number.
+	for _, user := range []string{consoletest.Secretary, villageAdmin} {
+		c := e.Login(user)
+		n := 0
+		for _, route := range consoleGETs(e.App.Routes()) {
+			if !strings.HasSuffix(route, ".xlsx") {
+				continue
+			}
+			path, ok := fillParams(t, e, route, func(string) string { return "" })
+			if !ok {
+				continue
+			}
+			res, body := c.Get(path)
+			if res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "PK") {
+				continue
+			}
+			n++
+			text := xlsxText(t, body)
+			for _, p := range phones {
+				if strings.Contains(text, p) {
+					t.Errorf("%s as %s carries the whole phone number %s", route, user, p)
+					break
+				}
+			}
+		}
+		if n < 3 {
+			t.Fatalf("only %d exports fetched as %s", n, user)
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package server
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
+	"github.com/yanzhen/yanzhen/config"
 	"github.com/yanzhen/yanzhen/handlers/survey"
 	"github.com/yanzhen/yanzhen/schedule"
 )
@@ -18,9 +20,16 @@ type surveyParts struct {
 // account's secrets (the configuration has no secret of its own); reminders go through the shared
 // notifier.
 func (a *App) wireSurvey() error {
+	// Web OAuth goes to WeChat's authorize page, or, when the WeChat API is another (the fake WeChat of
+	// the demo and the tests), to that one's.
+	authorize := ""
+	if a.cfg.WeChatAPIBase != config.DefaultWeChatAPIBase {
+		authorize = a.cfg.WeChatAPIBase + wxfake.PathOAuthAuthorize
+	}
 	a.surveys = survey.New(survey.Options{
 		DB: a.db, Log: a.log, Now: a.now, Location: a.cfg.Location, Console: a.console, Teller: a.notify,
 		LinkKey: survey.LinkKey(a.cfg.OA.Secret, a.cfg.OA.AESKey), BaseURL: a.cfg.PublicURL,
+		OAuthAppID: a.cfg.OA.AppID, AuthorizeURL: authorize, WebAuth: a.wx,
 	})
 	a.surveys.Register(a.router)
 	// Reminders to those who have not answered (each survey's own interval and count), and the drafts
@@ -62,4 +71,6 @@ func (a *App) surveyRoutes(r *gin.Engine, con, api, mpapi *gin.RouterGroup) {
 
 	r.GET("/s/:token", s.FormPage)
 	r.POST("/s/:token", s.FormSubmit)
+	r.GET("/s/survey/:id", s.OAuthStart) // no token: web OAuth says who he is
+	r.GET("/s/oauth", s.OAuthCallback)
 }

@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/yanzhen/yanzhen/bot/wechat/wxapi"
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
@@ -41,6 +44,8 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 	workers := fs.Int("workers", 0, "queue readers per worker process (0: the engine's default)")
 	senders := fs.Int("senders", 0, "sends in flight per reader (0: the engine's default)")
 	batch := fs.Int("batch", 0, "recipients per queue entry (0: the engine's default)")
+	mass := fs.Bool("mass", false, "send by mass send (群发: tag the recipients, one sendall, delete the tag) instead of one by one")
+	tagRate := fs.Float64("tag-rate", 0, "with --mass: tag and mass-send API calls per second (0: unlimited)")
 	child := fs.Bool("child", false, "(internal) run as the worker process")
 	fakeURL := fs.String("fake", "", "(internal) the fake WeChat API the worker sends to")
 	if err := parseFlags(fs, args); err != nil {
@@ -70,6 +75,13 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 			ClaimLease: 10 * time.Second}
 		if *rate == 0 {
 			o.Rate = -1
+		}
+		if *mass {
+			// No MASSSENDJOBFINISH reaches the bench: the tag is deleted a second after the send.
+			o.Mass, o.TagRate, o.TagKeep = wx, *tagRate, time.Second
+			if *tagRate == 0 {
+				o.TagRate = -1
+			}
 		}
 		broadcast.NewEngine(svc, o).Run(ctx)
 		return nil
@@ -110,7 +122,8 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 	startWorker := func() (*exec.Cmd, error) {
 		c := exec.Command(exe, "bench", "broadcast", "--child", "--fake", "http://"+ln.Addr().String(),
 			"--rate", strconv.FormatFloat(*rate, 'f', -1, 64), "--workers", strconv.Itoa(*workers), "--senders", strconv.Itoa(*senders),
-			"--batch", strconv.Itoa(*batch), "--log-level", "warn")
+			"--batch", strconv.Itoa(*batch), "--log-level", "warn", "--mass="+strconv.FormatBool(*mass),
+			"--tag-rate", strconv.FormatFloat(*tagRate, 'f', -1, 64))
 		c.Env = append(os.Environ(), "YANZHEN_DATABASE_URL="+cfg.DatabaseURL, "YANZHEN_REDIS_URL="+redisURL)
 		c.Stdout, c.Stderr = std.err, std.err
 		return c, c.Start()
@@ -119,8 +132,15 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 	// Earlier runs' recipients would only make this one's tables bigger.
 	db.WithContext(ctx).Exec("DELETE FROM deliveries WHERE broadcast_id IN (SELECT id FROM broadcasts WHERE org_path = ?)", broadcast.LoadCounty)
 	db.WithContext(ctx).Exec("DELETE FROM broadcast_orgs WHERE broadcast_id IN (SELECT id FROM broadcasts WHERE org_path = ?)", broadcast.LoadCounty)
+	db.WithContext(ctx).Exec("DELETE FROM broadcast_masses WHERE broadcast_id IN (SELECT id FROM broadcasts WHERE org_path = ?)", broadcast.LoadCounty)
 	db.WithContext(ctx).Exec("DELETE FROM broadcasts WHERE org_path = ?", broadcast.LoadCounty)
-	b, err := svc.Create(ctx, nil, broadcast.NoticeInput{OrgPaths: []string{broadcast.LoadCounty}, Text: "压测通知：请忽略。"})
+	// Earlier mass runs' monthly counts would send this one's recipients one by one.
+	db.WithContext(ctx).Exec("DELETE FROM mass_quotas WHERE member_id IN (SELECT id FROM members WHERE phone LIKE ?)", "199%")
+	channel := broadcast.ChannelDirect
+	if *mass {
+		channel = broadcast.ChannelMass
+	}
+	b, err := svc.Create(ctx, nil, broadcast.NoticeInput{OrgPaths: []string{broadcast.LoadCounty}, Text: "压测通知：请忽略。", Channel: channel})
 	if err != nil {
 		return err
 	}
@@ -150,7 +170,13 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 			fmt.Fprintf(std.err, "bench: audience of %d expanded and queued in %s\n", cur.Recipients, expanded.Round(time.Millisecond))
 		}
 		var sent int64
-		db.WithContext(ctx).Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ?", b.ID, models.DeliverySent).Count(&sent)
+		if *mass { // killed while tagging
+			var job models.BroadcastMass
+			db.WithContext(ctx).Where("broadcast_id = ?", b.ID).Limit(1).Find(&job)
+			sent = int64(job.Tagged)
+		} else {
+			db.WithContext(ctx).Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ?", b.ID, models.DeliverySent).Count(&sent)
+		}
 		if *kill && !killed && float64(sent) >= *killAt*float64(bound) {
 			w.Process.Signal(syscall.SIGKILL)
 			w.Wait()
@@ -160,8 +186,15 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 				return err
 			}
 		}
-		if cur.Status == models.BroadcastDone {
+		if cur.Status == models.BroadcastDone && !*mass {
 			break
+		}
+		if cur.Status == models.BroadcastDone {
+			var job models.BroadcastMass
+			db.WithContext(ctx).Where("broadcast_id = ?", b.ID).Limit(1).Find(&job)
+			if job.TagDeletedAt != nil {
+				break
+			}
 		}
 	}
 
@@ -177,8 +210,12 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 	lost := bound - int64(len(delivered))
 	span := f.LastSent.Sub(f.FirstSent)
 	fmt.Fprintf(std.out, "recipients %d expanded_and_queued %s\n", f.Recipients, f.Expanded.Round(time.Millisecond))
-	fmt.Fprintf(std.out, "sent %d failed %d skipped %d queued %d in %s: %.0f deliveries/s (rate limit %s)\n", f.Counts.Sent, f.Counts.Failed,
-		f.Counts.Skipped, f.Counts.Queued, span.Round(time.Millisecond), float64(f.Counts.Sent)/max(span.Seconds(), 0.001), rateName(*rate))
+	if *mass { // one sendall: every row has its time
+		fmt.Fprintf(std.out, "sent %d failed %d skipped %d queued %d\n", f.Counts.Sent, f.Counts.Failed, f.Counts.Skipped, f.Counts.Queued)
+	} else {
+		fmt.Fprintf(std.out, "sent %d failed %d skipped %d queued %d in %s: %.0f deliveries/s (rate limit %s)\n", f.Counts.Sent, f.Counts.Failed,
+			f.Counts.Skipped, f.Counts.Queued, span.Round(time.Millisecond), float64(f.Counts.Sent)/max(span.Seconds(), 0.001), rateName(*rate))
+	}
 	fmt.Fprintf(std.out, "fake: most calls in one second %d\n", fake.MaxPerSecond())
 	window := *workers
 	if window == 0 {
@@ -192,6 +229,45 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 	fmt.Fprintf(std.out, "killed %v (at %d sent) lost %d duplicates %d (counted as possible %d, in-flight window %d)\n",
 		killed, sentAtKill, lost, dups, f.Counts.Dup, window)
 	fmt.Fprintf(std.out, "results page queries: median %s, worst of 5 %s\n", f.ResultsPage.Round(time.Millisecond), f.ResultsPageWorst.Round(time.Millisecond))
+	if *mass {
+		return benchMassReport(ctx, std, db, b.ID, fake)
+	}
+	return nil
+}
+
+// benchMassReport prints how a mass broadcast went: the time to tag, send, record and delete its tag,
+// and the WeChat API calls it took.
+func benchMassReport(ctx context.Context, std stdio, db *gorm.DB, id uint, fake *wxfake.Server) error {
+	var b models.Broadcast
+	var job models.BroadcastMass
+	if err := db.WithContext(ctx).Take(&b, id).Error; err != nil {
+		return err
+	}
+	if err := db.WithContext(ctx).Take(&job, "broadcast_id = ?", id).Error; err != nil {
+		return err
+	}
+	since := func(from time.Time, to *time.Time) string {
+		if to == nil {
+			return "-"
+		}
+		return to.Sub(from).Round(time.Millisecond).String()
+	}
+	fmt.Fprintf(std.out, "mass: tagged %d (sorted and tagged in %s after the expansion), sendall %s after tagging, recorded sent %s after it, tag untagged (%d) and deleted %s after that\n",
+		job.Tagged, since(*b.ExpandedAt, job.TaggedAt), since(*job.TaggedAt, job.SentAt), since(*job.SentAt, b.FinishedAt), job.Untagged,
+		since(*b.FinishedAt, job.TagDeletedAt))
+	fmt.Fprintf(std.out, "mass: from recording to sendall %s, to all recorded %s\n", since(b.CreatedAt, job.SentAt), since(b.CreatedAt, b.FinishedAt))
+	st := fake.Stats()
+	var line strings.Builder
+	total := 0
+	for _, api := range []string{wxfake.APITagsCreate, wxfake.APITagsGet, wxfake.APIBatchTagging, wxfake.APIMassSendAll, wxfake.APIBatchUntagging,
+		wxfake.APITagsDelete} {
+		if n := st.Calls[api]; n > 0 {
+			total += n
+			fmt.Fprintf(&line, " %s=%d", api[strings.LastIndexByte(api, '/')+1:], n)
+		}
+	}
+	fmt.Fprintf(std.out, "mass: tag and mass-send API calls %d (the job counted %d):%s; one by one: template=%d custom=%d\n", total, job.Calls,
+		line.String(), st.Calls[wxfake.APITemplateSend], st.Calls[wxfake.APICustomSend])
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/yanzhen/yanzhen/handlers/broadcast"
 	"github.com/yanzhen/yanzhen/handlers/console"
+	"github.com/yanzhen/yanzhen/models"
 	"github.com/yanzhen/yanzhen/scope"
 )
 
@@ -32,7 +33,7 @@ func cmdBroadcast(ctx context.Context, std stdio, args []string) error {
 	cf.register(fs)
 	var orgs, roles stringList
 	var text, link, title, at *string
-	var approval *bool
+	var approval, mass *bool
 	switch what {
 	case "notice":
 		fs.Var(&orgs, "org", "an org's full path, e.g. 洪雅县/花溪镇 (repeat for more)")
@@ -42,6 +43,8 @@ func cmdBroadcast(ctx context.Context, std stdio, args []string) error {
 		title = fs.String("title", "", "the template message's first line (default 通知)")
 		at = fs.String("at", "", `send at this time, "2026-01-31 08:00" in YANZHEN_TZ (default: now)`)
 		approval = fs.Bool("approval", false, "wait for a console administrator's approval before sending")
+		mass = fs.Bool("mass", false, "send by mass send to a WeChat tag (群发), as for a very large notice: a follower receives 4 a month, "+
+			"those who had theirs get it one by one (default: by mass send from 10,000 members with WeChat, else one by one)")
 	case "status":
 	default:
 		return usageError(fmt.Sprintf("broadcast: unknown command %q (notice, status)", what))
@@ -81,6 +84,9 @@ func cmdBroadcast(ctx context.Context, std stdio, args []string) error {
 	}
 
 	in := broadcast.NoticeInput{OrgPaths: orgs, Roles: roles, Text: *text, Link: *link, Title: *title, NeedsApproval: *approval}
+	if *mass {
+		in.Channel = broadcast.ChannelMass
+	}
 	if *at != "" {
 		t, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(*at), cfg.Location)
 		if err != nil {
@@ -93,6 +99,9 @@ func cmdBroadcast(ctx context.Context, std stdio, args []string) error {
 		return inputError(err)
 	}
 	fmt.Fprintf(std.out, "broadcast %d\n", b.ID)
+	if b.Channel == models.SendMass {
+		fmt.Fprintln(std.err, "按标签群发（本月已收满 4 条群发的人改为逐个发送）")
+	}
 	switch {
 	case b.NeedsApproval:
 		fmt.Fprintln(std.err, "等待管理员在控制台审批后发送")
@@ -127,8 +136,12 @@ func broadcastStatus(ctx context.Context, std stdio, svc *broadcast.Service, id 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(std.out, "queued=%d sent=%d failed=%d skipped=%d cancelled=%d total=%d possible_duplicates=%d status=%s\n",
-		p.Queued, p.Sent, p.Failed, p.Skipped, p.Cancelled, p.Total(), p.Dup, b.Status)
+	channel := broadcast.ChannelDirect
+	if b.Channel == models.SendMass {
+		channel = broadcast.ChannelMass
+	}
+	fmt.Fprintf(std.out, "queued=%d sent=%d failed=%d skipped=%d cancelled=%d total=%d possible_duplicates=%d channel=%s status=%s\n",
+		p.Queued, p.Sent, p.Failed, p.Skipped, p.Cancelled, p.Total(), p.Dup, channel, b.Status)
 	orgs := make([]string, len(b.Orgs))
 	for i, o := range b.Orgs {
 		orgs[i] = o.Path
@@ -157,6 +170,31 @@ func broadcastStatus(ctx context.Context, std stdio, svc *broadcast.Service, id 
 	}
 	if p.Dup > 0 {
 		fmt.Fprintf(std.out, "possible_duplicates: %d 可能重复收到（超时或服务重启后重发）\n", p.Dup)
+	}
+	return massStatus(ctx, std, svc, b, loc)
+}
+
+// massStatus prints a mass broadcast's mass send: tagged, sent, WeChat's report.
+func massStatus(ctx context.Context, std stdio, svc *broadcast.Service, b *models.Broadcast, loc *time.Location) error {
+	if b.Channel != models.SendMass {
+		return nil
+	}
+	job, err := svc.MassOf(ctx, b.ID)
+	if err != nil || job == nil {
+		return err
+	}
+	sent := "未提交"
+	switch {
+	case job.SentAt != nil:
+		sent = "已提交微信 " + job.SentAt.In(loc).Format("2006-01-02 15:04")
+	case job.FailedAt != nil:
+		sent = "失败：" + job.Reason
+	case job.Attempts > 0:
+		sent = fmt.Sprintf("%s，稍后重试（已试 %d 次）", job.Reason, job.Attempts)
+	}
+	fmt.Fprintf(std.out, "mass: 已打标签 %d 人 · %s · 接口调用 %d 次\n", job.Tagged, sent, job.Calls)
+	if job.ReportedAt != nil {
+		fmt.Fprintf(std.out, "mass_report: %s total=%d filter=%d sent=%d error=%d\n", job.JobStatus, job.TotalCount, job.FilterCount, job.SentCount, job.ErrorCount)
 	}
 	return nil
 }

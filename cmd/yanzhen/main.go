@@ -47,12 +47,16 @@ commands:
   eval policy FILE.jsonl [--corpus DIR]
                                    run the policy Q&A over a question file: accuracy and latency
   migrate                          apply database migrations and exit
-  broadcast notice --org PATH [--org PATH…] [--role ROLE…] --text TEXT [--link URL] [--at TIME] [--approval]
+  broadcast notice --org PATH [--org PATH…] [--role ROLE…] --text TEXT [--link URL] [--at TIME] [--approval] [--mass]
                                    record a notice; a running server sends it (prints "broadcast ID")
   broadcast status ID              how a broadcast is going (queued= sent= failed= skipped= …)
   bench webhook [flags]            load-test a running webhook (see docs/PERFORMANCE.md)
   bench broadcast [--members N] [--rate N] [--kill]
                                    load-test broadcast delivery against a fake WeChat API
+  bench county --setup | --url URL… --codes FILE [--duration D] [--journal FILE] | --verify --journal FILE
+                                   the county morning peak: set up, drive mixed chat traffic, verify nothing was lost
+  fakewechat [--addr HOST:PORT] [--app APPID:SECRET…] [--template ID…] [--keep-calls]
+                                   run the fake WeChat API as its own process (for several servers)
   health [--url URL]               exit 0 if a running server's /readyz answers OK
   version                          print the version
 `
@@ -81,6 +85,8 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 		return cmdBroadcast(ctx, std, args)
 	case "health":
 		return cmdHealth(ctx, std, args)
+	case "fakewechat":
+		return cmdFakeWeChat(ctx, std, args)
 	case "version":
 		fmt.Fprintln(out, "yanzhen", version)
 		return nil

@@ -48,6 +48,11 @@ func BenchmarkResultsPage(b *testing.B) {
 	// As it ends: most sent, some refused, the unbound skipped.
 	db.Exec("UPDATE deliveries SET status = ?, via = ?, sent_at = ? WHERE broadcast_id = ? AND status = ?", models.DeliverySent, "template", time.Now(), bc.ID, models.DeliveryQueued)
 	db.Exec("UPDATE deliveries SET status = ?, err_code = 43004, reason = ? WHERE broadcast_id = ? AND member_id % 97 = 0", models.DeliveryFailed, "已取消关注公众号", bc.ID)
+	// A third of them opened their link (read); the tallies are counted from the rows as at the end.
+	db.Exec("UPDATE deliveries SET read_at = ? WHERE broadcast_id = ? AND status = ? AND member_id % 3 = 0", time.Now(), bc.ID, models.DeliverySent)
+	if err := rebuildTallies(db, bc.ID); err != nil {
+		b.Fatal(err)
+	}
 	db.Exec("ANALYZE deliveries")
 	var town models.Org
 	db.Where("path = ?", LoadCounty+"/第1镇").Take(&town)
@@ -64,8 +69,20 @@ func BenchmarkResultsPage(b *testing.B) {
 				if _, _, err := svc.Recipients(ctx, v.sc, bc.ID, "", 0, 50, &p.Counts); err != nil {
 					b.Fatal(err)
 				}
-				if p.Total() == 0 {
-					b.Fatal("no recipients")
+				if p.Total() == 0 || p.Read == 0 {
+					b.Fatal("no recipients, or none read")
+				}
+			}
+		})
+		// The list of those who have not opened it (已送达未读), counted: its total is no tally.
+		b.Run(v.name+"-unread", func(b *testing.B) {
+			for b.Loop() {
+				p, err := svc.Progress(ctx, v.sc, bc.ID, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, n, err := svc.Recipients(ctx, v.sc, bc.ID, FilterUnread, 0, 50, &p.Counts); err != nil || n == 0 {
+					b.Fatal(n, err)
 				}
 			}
 		})

@@ -63,11 +63,34 @@ type EngineOptions struct {
 	// OwnerLease: how long a process owns a broadcast without renewing (default
 	// kv.BroadcastOwnerTTL); a killed owner's broadcast is taken over after it.
 	OwnerLease time.Duration
-	// PersonalLinks gives, for a broadcast of some kind (a survey's), each recipient's own link (the
-	// survey's form, signed for him); nil func or nil result: the broadcast's Link for everyone. It is
-	// asked once per broadcast a process sends.
-	PersonalLinks func(ctx context.Context, kind, payload string) (func(memberID uint) string, error)
+	// Mass is the WeChat tag and mass-send API (*wxapi.Client) for broadcasts sent by mass send (see
+	// mass.go); nil: they go the per-recipient way like any other. TagRate is its calls per second
+	// across every process (default DefaultTagRate; < 0 unlimited). TagBatch is how many recipients one
+	// step sorts and tags (default 1,000: 20 batchtagging calls). MassAttempts: sendall tries refused
+	// with a retryable error before the job fails (default 8). TagKeep: how long a mass send's tag is
+	// kept for WeChat's report before it is deleted anyway (default 1 h).
+	Mass         Masser
+	TagRate      float64
+	TagBatch     int
+	MassAttempts int
+	TagKeep      time.Duration
+	// PersonalLinks gives, for broadcast id of some kind, each recipient's own link (a survey's form, a
+	// notice's page, signed for him: opening it marks him read); nil func or nil result: the
+	// broadcast's Link for everyone. It is asked once per broadcast a process sends.
+	PersonalLinks func(ctx context.Context, id uint, kind, payload string) (func(memberID uint) string, error)
+	// Recorded, if set, is told of the outcomes this process recorded: n recipients sent, failed,
+	// queued for a retry ("retry") or given back untried ("released"). The server counts them per
+	// process (a metric), which shows how the work spreads across processes.
+	Recorded func(outcome string, n int)
 }
+
+// Outcomes Recorded is told of.
+const (
+	OutcomeSent     = "sent"
+	OutcomeFailed   = "failed"
+	OutcomeRetry    = "retry"
+	OutcomeReleased = "released"
+)
 
 // DefaultRate is the broadcast send rate when none is configured: well inside what WeChat takes from
 // one account (template messages: 100,000 a day by default, bursts throttled with 45011).
@@ -90,6 +113,9 @@ type Engine struct {
 	links  map[uint]func(memberID uint) string // PersonalLinks of the broadcasts being sent (nil: none)
 
 	inFlight atomic.Int64 // recipients claimed and not yet recorded by this process
+
+	tagLimit  *Limiter           // the tag and mass-send API calls (mass.go)
+	cleanWait map[uint]time.Time // mass tags whose deletion failed: not before
 }
 
 // NewEngine makes the delivery engine of s.
@@ -124,6 +150,12 @@ func NewEngine(s *Service, o EngineOptions) *Engine {
 	defd(&o.SendTimeout, 5*time.Second)
 	defd(&o.Poll, 2*time.Second)
 	defd(&o.OwnerLease, kv.BroadcastOwnerTTL)
+	def(&o.TagBatch, 1000)
+	def(&o.MassAttempts, 8)
+	defd(&o.TagKeep, time.Hour)
+	if o.TagRate == 0 {
+		o.TagRate = DefaultTagRate
+	}
 	if o.Backlog <= 0 {
 		o.Backlog = 200
 		if o.Rate > 0 {
@@ -133,7 +165,8 @@ func NewEngine(s *Service, o EngineOptions) *Engine {
 	host, _ := os.Hostname()
 	return &Engine{s: s, rdb: o.Redis, tell: o.Teller, o: o, limit: NewLimiter(o.Redis, kv.BroadcastRateKey, o.Rate, o.Burst),
 		me: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), randomHex(3)), owning: map[uint]bool{}, states: map[uint]string{},
-		notes: map[uint]notify.Notice{}, links: map[uint]func(uint) string{}}
+		notes: map[uint]notify.Notice{}, links: map[uint]func(uint) string{},
+		tagLimit: NewLimiter(o.Redis, kv.BroadcastTagRateKey, max(o.TagRate, 0), max(1, int(o.TagRate/4))), cleanWait: map[uint]time.Time{}}
 }
 
 // InFlightWindow is the most recipients this process holds claimed at once: a `kill -9` may send
@@ -222,7 +255,7 @@ func (e *Engine) poll(ctx context.Context, wg *sync.WaitGroup) error {
 			}
 		})
 	}
-	return nil
+	return e.pollMass(ctx, wg)
 }
 
 // noticeOf is what a broadcast's recipients are told.
@@ -238,12 +271,17 @@ func noticeOf(b *models.Broadcast) notify.Notice {
 	return notify.Notice{Title: title, Text: text, Kind: title, Status: "请查看", Remark: clipRunes(b.Text, 60), URL: b.Link}
 }
 
-// personal is the notice with the recipient's own link, when the broadcast gives one.
+// personal is the notice with the recipient's own link, when the broadcast gives one. It takes the
+// place of the broadcast's Link (his notice page shows that one as 查看原文), so that opening it is
+// seen (read).
 func personal(note notify.Notice, link func(uint) string, memberID uint) notify.Notice {
 	if link == nil {
 		return note
 	}
 	if u := link(memberID); u != "" {
+		if note.URL != "" {
+			note.Text = strings.TrimSuffix(note.Text, "\n"+note.URL)
+		}
 		note.URL = u
 		note.Text += "\n" + u
 	}
@@ -326,6 +364,7 @@ func (e *Engine) ownerLoop(ctx context.Context, id uint) error {
 type feedPass struct {
 	cursor uint64
 	ended  time.Time
+	mass   massPass // a mass broadcast's (mass.go)
 }
 
 func (e *Engine) step(ctx context.Context, id uint, pass *feedPass) (busy, final bool, err error) {
@@ -350,6 +389,9 @@ func (e *Engine) step(ctx context.Context, id uint, pass *feedPass) (busy, final
 	case models.BroadcastPaused, models.BroadcastPending:
 		return false, b.Status == models.BroadcastPending, nil
 	case models.BroadcastCancelled:
+		if busy, err := e.massCancelled(ctx, &b); err != nil || busy {
+			return busy, false, err
+		}
 		if err := cancelQueued(db, id, now); err != nil {
 			return false, false, err
 		}
@@ -363,6 +405,13 @@ func (e *Engine) step(ctx context.Context, id uint, pass *feedPass) (busy, final
 	default:
 		return false, true, nil
 	}
+	massBusy := false
+	if b.Channel == models.SendMass && e.o.Mass != nil {
+		// Expanded first, then sorted (and tagged) in batches: only sorted recipients are fed.
+		if massBusy, err = e.massStep(ctx, &b, pass); err != nil || b.ExpandedAt == nil {
+			return massBusy, false, err
+		}
+	}
 	if b.ExpandedAt == nil {
 		// Recipients of the batches expanded so far are fed at once: sending starts within a step.
 		if err := e.expand(ctx, &b); err != nil {
@@ -372,8 +421,8 @@ func (e *Engine) step(ctx context.Context, id uint, pass *feedPass) (busy, final
 		return true, false, err
 	}
 	fed, err := e.feed(ctx, &b, pass)
-	if err != nil || fed > 0 {
-		return fed > 0, false, err
+	if err != nil || fed > 0 || massBusy {
+		return fed > 0 || massBusy, false, err
 	}
 	if pass.cursor != 0 {
 		// The end of a pass. The next one (retries due, recipients whose worker died or whose entry
@@ -400,7 +449,7 @@ func (e *Engine) step(ctx context.Context, id uint, pass *feedPass) (busy, final
 
 func (e *Engine) anyQueued(ctx context.Context, id uint) (bool, error) {
 	var ids []uint64
-	err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ?", id, models.DeliveryQueued).
+	err := e.s.db.WithContext(ctx).Model(&models.Delivery{}).Where("broadcast_id = ? AND status IN ?", id, []string{models.DeliveryQueued, models.DeliveryTagged}).
 		Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return false, fmt.Errorf("broadcast: queued recipients of %d: %w", id, err)
@@ -453,6 +502,10 @@ FROM members WHERE active = ? AND id > ? AND org_id IN ?`
 	if b.Roles != "" {
 		sql += " AND role IN ?"
 		args = append(args, strings.Split(b.Roles, ","))
+	}
+	if of := remindOf(b); of != 0 { // a reminder: those the notice reached who have not opened it
+		sql += " AND id IN (SELECT member_id FROM deliveries WHERE broadcast_id = ? AND status = ? AND read_at IS NULL)"
+		args = append(args, of, models.DeliverySent)
 	}
 	sql += ignore
 	return db.Transaction(func(tx *gorm.DB) error {
@@ -509,8 +562,11 @@ func (e *Engine) feed(ctx context.Context, b *models.Broadcast, pass *feedPass) 
 	}
 	room = min(room, 50) // a step stays short: the owner renews its lease between steps
 	var ids []uint64
-	err = db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND id > ? AND due_at <= ?", b.ID, models.DeliveryQueued, pass.cursor, now).
-		Order("id").Limit(room*e.o.Batch).Pluck("id", &ids).Error
+	q := db.Model(&models.Delivery{}).Where("broadcast_id = ? AND status = ? AND id > ? AND due_at <= ?", b.ID, models.DeliveryQueued, pass.cursor, now)
+	if pass.mass.limited {
+		q = q.Where("id <= ?", pass.mass.upTo) // a mass broadcast's sorted rows only
+	}
+	err = q.Order("id").Limit(room*e.o.Batch).Pluck("id", &ids).Error
 	if err != nil {
 		return 0, fmt.Errorf("broadcast: due recipients of %d: %w", b.ID, err)
 	}
@@ -573,6 +629,12 @@ func (e *Engine) worker(ctx context.Context, n int) {
 			}
 			grouped = true
 		}
+		// During a cool-down the queue is left alone: an entry taken now would only be claimed and
+		// given back, over and over (a 45009 stops sending for minutes).
+		if left := e.cooldownLeft(ctx); left > 0 {
+			sleep(ctx, min(left, e.o.Poll))
+			continue
+		}
 		// The read is not cut short when ctx ends: a blocked read given up on the client's side may
 		// still take an entry on the server's (the embedded Redis does), which then waits for a
 		// takeover. It ends by itself within Poll; an entry it brings after ctx ended is given back.
@@ -610,6 +672,9 @@ func (e *Engine) worker(ctx context.Context, n int) {
 // they have been idle for the claim lease.
 func (e *Engine) autoclaim(ctx context.Context) {
 	for sleep(ctx, e.o.ClaimLease/2) {
+		if e.cooldownLeft(ctx) > 0 {
+			continue
+		}
 		msgs, _, err := e.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: kv.BroadcastQueueKey, Group: kv.BroadcastGroup,
 			Consumer: e.me, MinIdle: e.o.ClaimLease, Start: "0-0", Count: 50}).Result()
 		if err != nil {
@@ -683,7 +748,7 @@ func (e *Engine) stateOf(ctx context.Context, id uint) (string, notify.Notice, f
 	note = noticeOf(&b)
 	if e.o.PersonalLinks != nil && !linked {
 		var err error
-		if link, err = e.o.PersonalLinks(ctx, b.Kind, b.Payload); err != nil {
+		if link, err = e.o.PersonalLinks(ctx, b.ID, b.Kind, b.Payload); err != nil {
 			return "", note, nil, fmt.Errorf("broadcast: links of %d: %w", id, err)
 		}
 	}
@@ -727,6 +792,7 @@ func (e *Engine) Deliver(ctx context.Context, id uint, ids []uint64) error {
 	}
 	db := e.s.db.WithContext(ctx)
 	now := e.s.now()
+	leaseEnd := time.Now().Add(e.o.ClaimLease)
 	token := randomHex(8)
 	// A row whose earlier claim was never resolved (a worker died) or whose last send timed out may
 	// have reached him already: this send counts as a possible duplicate.
@@ -757,7 +823,32 @@ WHERE id IN ? AND status = ? AND (claim = '' OR due_at <= ?)`, false, token, now
 	}
 	outs := e.send(ctx, ds, last, note, link)
 	// What went out is recorded even when the process is stopping.
-	return e.recordOutcomes(context.WithoutCancel(ctx), id, token, outs)
+	return e.recordPersisting(ctx, id, token, outs, leaseEnd)
+}
+
+// recordPersisting records a batch's outcomes, trying again while the database does not answer (it
+// restarts, fails over) until the claim runs out at leaseEnd, or for a few seconds more when the
+// process is stopping: given up, the batch's recipients stay claimed and the next worker to take them
+// sends every one of them again, a duplicate for each that went out. A late write is harmless: it
+// changes only rows this claim still holds.
+func (e *Engine) recordPersisting(ctx context.Context, id uint, token string, outs []outcome, leaseEnd time.Time) error {
+	bg := context.WithoutCancel(ctx)
+	wait := 250 * time.Millisecond
+	for {
+		err := e.recordOutcomes(bg, id, token, outs)
+		if err == nil {
+			return nil
+		}
+		if stop := time.Now().Add(5 * time.Second); ctx.Err() != nil && stop.Before(leaseEnd) {
+			leaseEnd = stop // from the first try after the process began stopping
+		}
+		if time.Now().Add(wait).After(leaseEnd) {
+			return err
+		}
+		e.s.log.WarnContext(bg, "broadcast: outcomes not recorded, trying again", "broadcast", id, "recipients", len(outs), "err", err)
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // send sends to every claimed recipient, Senders at a time, taking permits from the shared limiter
@@ -832,14 +923,20 @@ func (e *Engine) coolDown(ctx context.Context, d time.Duration) {
 	e.s.log.WarnContext(ctx, "broadcast: WeChat asks to slow down, sending paused", "for", d)
 }
 
+// cooldownLeft is how long the cool-down goes on (0: none, or Redis unreachable: the limiter fails
+// next anyway).
+func (e *Engine) cooldownLeft(ctx context.Context) time.Duration {
+	v, err := e.rdb.Get(ctx, kv.BroadcastCooldownKey).Int64()
+	if err != nil {
+		return 0
+	}
+	return max(time.Until(time.UnixMilli(v)), 0)
+}
+
 // waitCooldown waits out a cool-down (at most a few seconds at a time, then the caller gives up the
 // rest of its batch); false when ctx ended or the cool-down goes on.
 func (e *Engine) waitCooldown(ctx context.Context) bool {
-	v, err := e.rdb.Get(ctx, kv.BroadcastCooldownKey).Int64()
-	if err != nil {
-		return true // none (or Redis unreachable: the limiter fails next anyway)
-	}
-	wait := time.Until(time.UnixMilli(v))
+	wait := e.cooldownLeft(ctx)
 	if wait <= 0 {
 		return true
 	}
@@ -943,7 +1040,25 @@ func (e *Engine) recordOutcomes(ctx context.Context, id uint, token string, outs
 	if err == nil && !matched {
 		err = rebuildTallies(e.s.db.WithContext(ctx), id)
 	}
+	if err == nil && e.o.Recorded != nil {
+		for r, ds := range groups {
+			e.o.Recorded(r.outcome(), len(ds))
+		}
+	}
 	return err
+}
+
+// outcome names r for EngineOptions.Recorded.
+func (r result) outcome() string {
+	switch {
+	case r.release:
+		return OutcomeReleased
+	case r.status == models.DeliverySent:
+		return OutcomeSent
+	case r.status == models.DeliveryFailed:
+		return OutcomeFailed
+	}
+	return OutcomeRetry
 }
 
 // recordGroup writes one kind of outcome to the rows ids this worker still holds (token); it returns

@@ -374,8 +374,8 @@ func TestPersonalLinks(t *testing.T) {
 	}
 	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, in))
 	var asked []string
-	o.PersonalLinks = func(_ context.Context, kind, payload string) (func(uint) string, error) {
-		asked = append(asked, kind+" "+payload)
+	o.PersonalLinks = func(_ context.Context, id uint, kind, payload string) (func(uint) string, error) {
+		asked = append(asked, fmt.Sprintf("%d %s %s", id-b.ID, kind, payload))
 		if kind != models.BroadcastSurvey {
 			return nil, nil
 		}
@@ -410,7 +410,7 @@ func TestPersonalLinks(t *testing.T) {
 	if len(links) != 17 { // 20 members, 2 with no WeChat bound, 1 told in the chat
 		t.Fatalf("%d personal template links, want 17", len(links))
 	}
-	if len(asked) == 0 || asked[0] != `survey {"survey_id":7}` {
+	if len(asked) == 0 || asked[0] != `0 survey {"survey_id":7}` {
 		t.Fatalf("PersonalLinks asked %q", asked)
 	}
 }

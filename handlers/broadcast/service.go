@@ -53,6 +53,8 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	record Recorder
+	notes  noticeLinks // the notices' personal links (see UseNoticeLinks); none by default
+	massAt int         // ChannelAuto sends by mass send from this audience (MassThreshold; 0: never)
 }
 
 // New makes the service. record may be nil (no audit log).
@@ -63,7 +65,7 @@ func New(db *gorm.DB, log *slog.Logger, now func() time.Time, record Recorder) *
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, log: log, now: now, record: record}
+	return &Service{db: db, log: log, now: now, record: record, massAt: MassThreshold}
 }
 
 // NoticeInput is a new notice. OrgPaths name the audience's subtrees; Roles limit it (none: every
@@ -77,10 +79,43 @@ type NoticeInput struct {
 	Link          string
 	SendAt        time.Time
 	NeedsApproval bool
+	// Channel is how it goes out: ChannelAuto ("" too), ChannelMass or ChannelDirect (channel.go).
+	Channel string
+	// Kind and Payload: what the broadcast carries; "" is a notice. A survey's broadcast (survey.Send)
+	// is models.BroadcastSurvey with {"survey_id":N}.
+	Kind    string
+	Payload string
 }
 
 // Create records a notice. v is who creates it (nil: the command line); his scope bounds the audience.
 func (s *Service) Create(ctx context.Context, v *console.Viewer, in NoticeInput) (*models.Broadcast, error) {
+	var b *models.Broadcast
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		b, err = s.CreateTx(ctx, tx, v, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// CreateTx is Create in the caller's transaction tx: the one place that checks, builds and audits a
+// broadcast (survey.Send records its survey's in the transaction that opens the survey).
+func (s *Service) CreateTx(ctx context.Context, tx *gorm.DB, v *console.Viewer, in NoticeInput) (*models.Broadcast, error) {
+	kind, what := in.Kind, "通知"
+	switch kind {
+	case "", models.BroadcastNotice:
+		kind = models.BroadcastNotice
+	case models.BroadcastSurvey:
+		if in.Payload == "" {
+			return nil, errors.New("broadcast: a survey's broadcast without its payload")
+		}
+		what = "问卷"
+	default:
+		return nil, fmt.Errorf("broadcast: unknown kind %q", in.Kind)
+	}
 	sc := scope.Everything()
 	by, byID := "cli", (*uint)(nil)
 	if v != nil {
@@ -121,33 +156,39 @@ func (s *Service) Create(ctx context.Context, v *console.Viewer, in NoticeInput)
 		return nil, console.Invalid("send_at", "发送时间最多定在三个月以内")
 	}
 
-	var b models.Broadcast
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		orgs, err := s.audienceOrgs(tx, sc, in.OrgPaths, in.OrgIDs)
-		if err != nil {
-			return err
-		}
-		paths := make([]string, len(orgs))
-		for i, o := range orgs {
-			paths[i] = o.Path
-		}
-		b = models.Broadcast{Kind: models.BroadcastNotice, Title: in.Title, Text: in.Text, Link: in.Link,
-			Roles: strings.Join(roles, ","), OrgPath: commonRoot(paths), Status: models.BroadcastScheduled,
-			NeedsApproval: in.NeedsApproval, SendAt: in.SendAt.UTC(), CreatedBy: by, CreatedByID: byID,
-			CreatedAt: now, UpdatedAt: now}
-		if in.NeedsApproval {
-			b.Status = models.BroadcastPending
-		}
-		for _, o := range orgs {
-			b.Orgs = append(b.Orgs, models.BroadcastOrg{OrgID: o.ID, Path: o.Path})
-		}
-		if err := tx.Omit("Orgs.Org").Create(&b).Error; err != nil {
-			return fmt.Errorf("broadcast: create: %w", err)
-		}
-		return s.audit(ctx, tx, v, console.Change{Action: console.ActionCreate, Object: "broadcast", ObjectID: b.ID,
-			OrgPath: b.OrgPath, Summary: fmt.Sprintf("新建群发通知（%s）：%s", audienceText(paths, roles), clipRunes(b.Text, 40)),
-			After: auditView(&b)})
-	})
+	tx = tx.WithContext(ctx)
+	orgs, err := s.audienceOrgs(tx, sc, in.OrgPaths, in.OrgIDs)
+	if err != nil {
+		return nil, err
+	}
+	channel, err := s.channelFor(tx, strings.TrimSpace(in.Channel), kind, orgs, roles)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(orgs))
+	for i, o := range orgs {
+		paths[i] = o.Path
+	}
+	b := models.Broadcast{Kind: kind, Title: in.Title, Text: in.Text, Link: in.Link, Payload: in.Payload,
+		Roles: strings.Join(roles, ","), OrgPath: commonRoot(paths), Status: models.BroadcastScheduled,
+		NeedsApproval: in.NeedsApproval, SendAt: in.SendAt.UTC(), CreatedBy: by, CreatedByID: byID,
+		CreatedAt: now, UpdatedAt: now, Channel: channel}
+	if in.NeedsApproval {
+		b.Status = models.BroadcastPending
+	}
+	for _, o := range orgs {
+		b.Orgs = append(b.Orgs, models.BroadcastOrg{OrgID: o.ID, Path: o.Path})
+	}
+	if err := tx.Omit("Orgs.Org").Create(&b).Error; err != nil {
+		return nil, fmt.Errorf("broadcast: create: %w", err)
+	}
+	how := ""
+	if channel == models.SendMass {
+		how = "，按标签群发"
+	}
+	err = s.audit(ctx, tx, v, console.Change{Action: console.ActionCreate, Object: "broadcast", ObjectID: b.ID,
+		OrgPath: b.OrgPath, Summary: fmt.Sprintf("新建群发%s（%s%s）：%s", what, audienceText(paths, roles), how, clipRunes(b.Text, 40)),
+		After: auditView(&b)})
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +209,7 @@ func auditView(b *models.Broadcast) map[string]any {
 		paths[i] = o.Path
 	}
 	return map[string]any{"id": b.ID, "status": b.Status, "text": b.Text, "link": b.Link, "orgs": paths,
-		"roles": b.Roles, "send_at": b.SendAt, "needs_approval": b.NeedsApproval, "approved_by": b.ApprovedBy}
+		"roles": b.Roles, "send_at": b.SendAt, "needs_approval": b.NeedsApproval, "approved_by": b.ApprovedBy, "channel": b.Channel}
 }
 
 // cleanRoles checks and de-duplicates the roles.
@@ -511,9 +552,22 @@ func cancelQueued(tx *gorm.DB, id uint, now time.Time) error {
 }
 
 // Counts are a broadcast's recipients by state. Dup counts sends that may have reached someone twice.
+// Read and Answered are beside the states: recipients who opened the page their message linked to, and
+// who answered (a survey's); see Mark.
 type Counts struct {
 	Queued, Sent, Failed, Skipped, Cancelled, Answered int64
+	Read                                               int64
 	Dup                                                int64
+	Tagged                                             int64 // of Queued: tagged for a mass send, waiting for it
+}
+
+// ReadRate is the part of the recipients WeChat took who opened their link, in percent (at most 100:
+// a recipient whose send timed out may still have read it).
+func (c Counts) ReadRate() float64 {
+	if c.Sent == 0 {
+		return 0
+	}
+	return min(float64(c.Read)*100/float64(c.Sent), 100)
 }
 
 // Total is every recipient.
@@ -526,6 +580,9 @@ func (c *Counts) add(status string, n, dup int64) {
 	switch status {
 	case models.DeliveryQueued:
 		c.Queued += n
+	case models.DeliveryTagged:
+		c.Queued += n
+		c.Tagged += n
 	case models.DeliverySent:
 		c.Sent += n
 	case models.DeliveryFailed:
@@ -534,6 +591,12 @@ func (c *Counts) add(status string, n, dup int64) {
 		c.Skipped += n
 	case models.DeliveryCancelled:
 		c.Cancelled += n
+	case TallyRead:
+		c.Read += n
+		return
+	case TallyAnswered:
+		c.Answered += n
+		return
 	}
 	c.Dup += dup
 }
@@ -631,24 +694,40 @@ type Recipient struct {
 	Via      string
 	Attempts int
 	SentAt   *time.Time
+	ReadAt   *time.Time
+	Answered *time.Time `gorm:"column:answered_at"`
 }
 
-// Recipients lists broadcast id's recipients in the scope with a state (status "" = any): by state
-// (cancelled, failed, queued, sent, skipped: the failed ones come first), then as they were expanded.
-// known, when not nil, are the counts of the same scope (from Progress): the total is taken from them
-// instead of counting again.
+// FilterUnread lists, in Recipients, those WeChat took who have not opened their link (TallyRead:
+// those who have).
+const FilterUnread = "unread"
+
+// Recipients lists broadcast id's recipients in the scope with a state (status "" = any; TallyRead:
+// opened their link; FilterUnread: sent and not opened): by state (cancelled, failed, queued, sent,
+// skipped: the failed ones come first), then as they were expanded. known, when not nil, are the
+// counts of the same scope (from Progress): the total is taken from them instead of counting again.
 func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, status string, offset, limit int, known *Counts) ([]Recipient, int64, error) {
 	db := s.db.WithContext(ctx).Model(&models.Delivery{}).Scopes(deliveriesIn(sc)).Where("deliveries.broadcast_id = ?", id)
-	if status != "" {
+	switch status {
+	case "":
+	case TallyRead:
+		db = db.Where("deliveries.read_at IS NOT NULL")
+	case FilterUnread:
+		db = db.Where("deliveries.status = ? AND deliveries.read_at IS NULL", models.DeliverySent)
+	default:
 		db = db.Where("deliveries.status = ?", status)
 	}
 	var total int64
-	if known != nil {
+	if known != nil && status != FilterUnread { // unread: counted (a read row may be in any state)
 		switch status {
+		case TallyRead:
+			total = known.Read
 		case "":
 			total = known.Total()
 		case models.DeliveryQueued:
-			total = known.Queued
+			total = known.Queued - known.Tagged
+		case models.DeliveryTagged:
+			total = known.Tagged
 		case models.DeliverySent:
 			total = known.Sent
 		case models.DeliveryFailed:
@@ -664,10 +743,10 @@ func (s *Service) Recipients(ctx context.Context, sc scope.Scope, id uint, statu
 	// The page's rows first, then their names: joined before the limit, PostgreSQL would join every
 	// recipient of a big broadcast.
 	var out []Recipient
-	page := db.Select("deliveries.id, deliveries.member_id, deliveries.org_id, deliveries.status, deliveries.err_code, deliveries.reason, deliveries.via, deliveries.attempts, deliveries.sent_at").
+	page := db.Select("deliveries.id, deliveries.member_id, deliveries.org_id, deliveries.status, deliveries.err_code, deliveries.reason, deliveries.via, deliveries.attempts, deliveries.sent_at, deliveries.read_at, deliveries.answered_at").
 		Order("deliveries.status, deliveries.id").Offset(offset).Limit(limit) // the order of idx_delivery_status: failed first
 	err := s.db.WithContext(ctx).Table("(?) d", page).
-		Select("d.member_id, m.name, o.path, d.status, d.err_code, d.reason, d.via, d.attempts, d.sent_at").
+		Select("d.member_id, m.name, o.path, d.status, d.err_code, d.reason, d.via, d.attempts, d.sent_at, d.read_at, d.answered_at").
 		Joins("JOIN members m ON m.id = d.member_id").Joins("JOIN orgs o ON o.id = d.org_id").Order("d.status, d.id").Scan(&out).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("broadcast: recipients of %d: %w", id, err)
@@ -684,7 +763,7 @@ var StatusNames = map[string]string{
 // DeliveryNames are the recipients' states as people read them.
 var DeliveryNames = map[string]string{
 	models.DeliveryQueued: "排队中", models.DeliverySent: "已送达", models.DeliveryFailed: "失败",
-	models.DeliverySkipped: "未绑定微信", models.DeliveryCancelled: "已取消",
+	models.DeliverySkipped: "未绑定微信", models.DeliveryCancelled: "已取消", models.DeliveryTagged: "待群发",
 }
 
 // insertIgnore is "INSERT … ON CONFLICT DO NOTHING" on every dialect.

@@ -87,14 +87,21 @@ func tallyRange(tx *gorm.DB, id uint, from, to uint) error {
 }
 
 // rebuildTallies counts broadcast id's rows again (cancelled, finished, or a worker's update that did
-// not match what it claimed).
+// not match what it claimed): the delivery states, and the read and answered ones (Mark, which may run
+// at the same time, adds to the rebuilt rows once it gets them: its row update and its tally are in one
+// transaction, so the rebuild either counted the row or Mark's +1 comes after it).
 func rebuildTallies(tx *gorm.DB, id uint) error {
 	return tx.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("broadcast_id = ?", id).Delete(&models.BroadcastTally{}).Error; err != nil {
 			return fmt.Errorf("broadcast: rebuild the tallies of %d: %w", id, err)
 		}
 		err := tx.Exec(`INSERT INTO broadcast_tallies (broadcast_id, org_id, status, n, dup)
-SELECT broadcast_id, org_id, status, COUNT(*), SUM(CASE WHEN status <> 'queued' THEN dup ELSE 0 END) FROM deliveries WHERE broadcast_id = ? GROUP BY broadcast_id, org_id, status`, id).Error
+SELECT broadcast_id, org_id, status, COUNT(*), SUM(CASE WHEN status <> 'queued' THEN dup ELSE 0 END) FROM deliveries WHERE broadcast_id = ? GROUP BY broadcast_id, org_id, status
+UNION ALL
+SELECT broadcast_id, org_id, '`+TallyRead+`', COUNT(*), 0 FROM deliveries WHERE broadcast_id = ? AND read_at IS NOT NULL GROUP BY broadcast_id, org_id
+UNION ALL
+SELECT broadcast_id, org_id, '`+TallyAnswered+`', COUNT(*), 0 FROM deliveries WHERE broadcast_id = ? AND answered_at IS NOT NULL GROUP BY broadcast_id, org_id`,
+			id, id, id).Error
 		if err != nil {
 			return fmt.Errorf("broadcast: rebuild the tallies of %d: %w", id, err)
 		}

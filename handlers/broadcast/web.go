@@ -118,6 +118,7 @@ type form struct {
 	Link          string
 	SendAt        string // datetime-local, in the console's time zone
 	NeedsApproval bool
+	Channel       string // ChannelAuto, ChannelMass or ChannelDirect
 }
 
 // Has reports whether a value was chosen (for checkboxes and the multiple select).
@@ -144,6 +145,7 @@ type newPage struct {
 	IDString  func(uint) string
 	Formatted string
 	console.FormErr
+	MassFrom int // ChannelAuto's threshold (0: never)
 }
 
 func (h *Web) orgChoices(c *gin.Context, sc scope.Scope) ([]orgChoice, error) {
@@ -154,7 +156,11 @@ func (h *Web) orgChoices(c *gin.Context, sc scope.Scope) ([]orgChoice, error) {
 }
 
 func (h *Web) renderNew(c *gin.Context, status int, f form, err error) {
-	p := newPage{Form: f, AllRoles: models.Roles, MaxText: MaxText, IDString: func(id uint) string { return strconv.FormatUint(uint64(id), 10) }}
+	p := newPage{Form: f, AllRoles: models.Roles, MaxText: MaxText, IDString: func(id uint) string { return strconv.FormatUint(uint64(id), 10) },
+		MassFrom: h.s.massAt}
+	if p.Form.Channel == "" {
+		p.Form.Channel = ChannelAuto
+	}
 	if err != nil {
 		var ie *console.InputError
 		if !errors.As(err, &ie) {
@@ -182,8 +188,8 @@ func (h *Web) CreateSubmit(c *gin.Context) {
 	c.Request.ParseForm()
 	f := form{Orgs: c.PostFormArray("org_id"), Roles: c.PostFormArray("role"), Title: strings.TrimSpace(c.PostForm("title")),
 		Text: strings.TrimSpace(c.PostForm("text")), Link: strings.TrimSpace(c.PostForm("link")),
-		SendAt: strings.TrimSpace(c.PostForm("send_at")), NeedsApproval: c.PostForm("needs_approval") != ""}
-	in := NoticeInput{Roles: f.Roles, Title: f.Title, Text: f.Text, Link: f.Link, NeedsApproval: f.NeedsApproval}
+		SendAt: strings.TrimSpace(c.PostForm("send_at")), NeedsApproval: c.PostForm("needs_approval") != "", Channel: c.PostForm("channel")}
+	in := NoticeInput{Roles: f.Roles, Title: f.Title, Text: f.Text, Link: f.Link, NeedsApproval: f.NeedsApproval, Channel: f.Channel}
 	for _, s := range f.Orgs {
 		id, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
@@ -216,6 +222,9 @@ func (h *Web) CreateSubmit(c *gin.Context) {
 	} else if !b.SendAt.After(h.s.now()) {
 		msg = "已创建，几秒内开始发送"
 	}
+	if b.Channel == models.SendMass {
+		msg += "（按标签群发）"
+	}
 	h.con.Redirect(c, "/console/broadcasts/"+strconv.FormatUint(uint64(b.ID), 10), msg)
 }
 
@@ -230,7 +239,18 @@ type pageData struct {
 	CanApprove bool
 	Window     int
 	Q          console.ListQuery
+	// Reads: notices carry personal links, so who read them is known. RemindOf is the notice a
+	// reminder reminds of; Reminders the reminders of a notice; NoRemind why 提醒未读 is not offered
+	// now ("" when it is).
+	Reads     bool
+	RemindOf  uint
+	Reminders []models.Broadcast
+	NoRemind  string
+	Mass      *models.BroadcastMass // its mass send, when it has one and the viewer sees the whole audience
 }
+
+// Unread is how many of the viewer's recipients WeChat took have not opened their link (at least 0).
+func (p pageData) Unread() int64 { return max(p.Progress.Sent-p.Progress.Read, 0) }
 
 // Pct is part of the whole in percent (for the progress bar).
 func (p pageData) Pct(part int64) int64 {
@@ -242,8 +262,20 @@ func (p pageData) Pct(part int64) int64 {
 
 // Filters are the recipient lists the page offers.
 func (p pageData) Filters() [][2]string {
-	return [][2]string{{"", "全部"}, {models.DeliveryFailed, "失败"}, {models.DeliveryQueued, "排队中"},
+	f := [][2]string{{"", "全部"}, {models.DeliveryFailed, "失败"}, {models.DeliveryQueued, "排队中"},
 		{models.DeliverySent, "已送达"}, {models.DeliverySkipped, "未绑定微信"}}
+	if p.Reads || p.Kind == models.BroadcastSurvey {
+		f = append(f, [2]string{TallyRead, "已读"}, [2]string{FilterUnread, "已送达未读"})
+	}
+	return f
+}
+
+// Rate is part of whole in percent, one decimal ("—" when whole is 0), at most 100%.
+func (p pageData) Rate(part, whole int64) string {
+	if whole <= 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(min(float64(part)*100/float64(whole), 100), 'f', 1, 64) + "%"
 }
 
 // DeliveryName is a recipient's state as people read it.
@@ -279,8 +311,23 @@ func (h *Web) Page(c *gin.Context) {
 		return
 	}
 	d.row = h.rowOf(v.Scope, b, d.Progress.Counts)
-	if _, ok := DeliveryNames[d.Filter]; !ok {
+	if d.Mass, err = h.massFor(c.Request.Context(), v.Scope, b); err != nil {
+		h.con.Fail(c, err)
+		return
+	}
+	if _, ok := DeliveryNames[d.Filter]; !ok && d.Filter != TallyRead && d.Filter != FilterUnread {
 		d.Filter = ""
+	}
+	d.Reads = h.s.TracksReads() && b.Kind == models.BroadcastNotice
+	d.RemindOf = remindOf(b)
+	if d.Reads && d.RemindOf == 0 {
+		if d.Reminders, err = h.s.Reminders(c.Request.Context(), id); err != nil {
+			h.con.Fail(c, err)
+			return
+		}
+		if d.Manages {
+			d.NoRemind = h.s.CanRemind(b, d.Reminders)
+		}
 	}
 	var total int64
 	if d.Recipients, total, err = h.s.Recipients(c.Request.Context(), v.Scope, id, d.Filter, q.Offset(), q.PerPage, &d.Progress.Counts); err != nil {
@@ -347,10 +394,18 @@ type apiCounts struct {
 	// PossibleDuplicates: sends after an attempt whose outcome was unknown (a timeout, a worker
 	// killed): some of these people may have it twice.
 	PossibleDuplicates int64 `json:"possible_duplicates"`
+	// Read: opened the page their message linked to (a notice's page, a survey's form), or answered;
+	// ReadRate: Read of Sent in percent (one decimal, at most 100). Answered: a survey's, answered.
+	Read     int64   `json:"read"`
+	ReadRate float64 `json:"read_rate"`
+	Answered int64   `json:"answered"`
+	// Tagged: of Queued, tagged for a mass send that has not gone yet.
+	Tagged int64 `json:"tagged"`
 }
 
 func countsOf(c Counts) apiCounts {
-	return apiCounts{Queued: c.Queued, Sent: c.Sent, Failed: c.Failed, Skipped: c.Skipped, Cancelled: c.Cancelled, Total: c.Total(), PossibleDuplicates: c.Dup}
+	return apiCounts{Queued: c.Queued, Sent: c.Sent, Failed: c.Failed, Skipped: c.Skipped, Cancelled: c.Cancelled, Total: c.Total(), PossibleDuplicates: c.Dup,
+		Read: c.Read, ReadRate: float64(int64(c.ReadRate()*10+0.5)) / 10, Answered: c.Answered, Tagged: c.Tagged}
 }
 
 type apiBroadcast struct {
@@ -370,12 +425,18 @@ type apiBroadcast struct {
 	StartedAt     *time.Time `json:"started_at"`
 	FinishedAt    *time.Time `json:"finished_at"`
 	Counts        apiCounts  `json:"counts"`
+	RemindOf      uint       `json:"remind_of,omitempty"` // a reminder to those who had not read this notice
+	Channel       string     `json:"channel"`             // mass (群发 by tag) or direct
 }
 
 func toAPI(sc scope.Scope, b *models.Broadcast, c Counts) apiBroadcast {
 	out := apiBroadcast{ID: b.ID, Kind: b.Kind, Status: b.Status, Title: b.Title, Text: b.Text, Link: b.Link, Orgs: []string{}, Roles: []string{},
 		SendAt: b.SendAt, NeedsApproval: b.NeedsApproval, ApprovedBy: b.ApprovedBy, CreatedBy: b.CreatedBy, CreatedAt: b.CreatedAt,
-		StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, Counts: countsOf(c)}
+		StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, Counts: countsOf(c), RemindOf: remindOf(b),
+		Channel: ChannelDirect}
+	if b.Channel == models.SendMass {
+		out.Channel = ChannelMass
+	}
 	paths, _ := OrgsFor(sc, b)
 	out.Orgs = append(out.Orgs, paths...)
 	if b.Roles != "" {
@@ -401,6 +462,7 @@ type apiDetail struct {
 	apiBroadcast
 	Reasons []apiReason `json:"reasons"`
 	Units   []apiUnit   `json:"units"`
+	Mass    *apiMass    `json:"mass"` // its mass send (web_mass.go); null when none, or not the caller's to see
 }
 
 type apiList struct {
@@ -417,6 +479,7 @@ type apiInput struct {
 	Link          string     `json:"link"`
 	SendAt        *time.Time `json:"send_at"`
 	NeedsApproval bool       `json:"needs_approval"`
+	Channel       string     `json:"channel"` // auto (default), mass or direct
 }
 
 // APIList is GET /api/v1/broadcasts: the broadcasts that reached the caller's part of the tree, with
@@ -449,7 +512,8 @@ func (h *Web) APICreate(c *gin.Context) {
 		h.con.Fail(c, err)
 		return
 	}
-	ni := NoticeInput{OrgIDs: in.OrgIDs, OrgPaths: in.OrgPaths, Roles: in.Roles, Title: in.Title, Text: in.Text, Link: in.Link, NeedsApproval: in.NeedsApproval}
+	ni := NoticeInput{OrgIDs: in.OrgIDs, OrgPaths: in.OrgPaths, Roles: in.Roles, Title: in.Title, Text: in.Text, Link: in.Link, NeedsApproval: in.NeedsApproval,
+		Channel: in.Channel}
 	if in.SendAt != nil {
 		ni.SendAt = *in.SendAt
 	}
@@ -479,6 +543,12 @@ func (h *Web) APIGet(c *gin.Context) {
 		return
 	}
 	out := apiDetail{apiBroadcast: toAPI(v.Scope, b, p.Counts), Reasons: []apiReason{}, Units: []apiUnit{}}
+	job, err := h.massFor(c.Request.Context(), v.Scope, b)
+	if err != nil {
+		h.con.Fail(c, err)
+		return
+	}
+	out.Mass = toAPIMass(job)
 	for _, r := range p.Reasons {
 		out.Reasons = append(out.Reasons, apiReason{Status: r.Status, ErrCode: r.ErrCode, Reason: r.Reason, Count: r.N})
 	}
@@ -522,3 +592,39 @@ func (h *Web) APIPause(c *gin.Context)   { h.apiAction(c, pause) }
 func (h *Web) APIResume(c *gin.Context)  { h.apiAction(c, resume) }
 func (h *Web) APICancel(c *gin.Context)  { h.apiAction(c, cancel) }
 func (h *Web) APIApprove(c *gin.Context) { h.apiAction(c, approve) }
+
+// RemindSubmit is POST /console/broadcasts/:id/remind (administrators whose part of the tree holds the
+// whole audience): 提醒未读, a reminder to those the notice reached who have not opened it; the page of
+// the reminder follows.
+func (h *Web) RemindSubmit(c *gin.Context) {
+	id, err := idParam(c)
+	var r *models.Broadcast
+	if err == nil {
+		r, err = h.s.RemindUnread(c.Request.Context(), console.ViewerOf(c), id)
+	}
+	var ie *console.InputError
+	if errors.As(err, &ie) {
+		h.con.Redirect(c, "/console/broadcasts/"+c.Param("id"), ie.Message)
+		return
+	}
+	if err != nil {
+		h.con.Fail(c, err)
+		return
+	}
+	h.con.Redirect(c, "/console/broadcasts/"+strconv.FormatUint(uint64(r.ID), 10), "已创建提醒，几秒内开始发给未读的人")
+}
+
+// APIRemind is POST /api/v1/broadcasts/:id/remind: the same (201 with the reminder; 400 with the reason
+// when it cannot be sent now).
+func (h *Web) APIRemind(c *gin.Context) {
+	id, err := idParam(c)
+	var r *models.Broadcast
+	if err == nil {
+		r, err = h.s.RemindUnread(c.Request.Context(), console.ViewerOf(c), id)
+	}
+	if err != nil {
+		h.con.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toAPI(console.ViewerOf(c).Scope, r, Counts{}))
+}

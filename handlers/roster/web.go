@@ -182,8 +182,9 @@ func (h *Web) MembersPage(c *gin.Context) {
 // exportColumns are the columns of the roster export.
 var exportColumns = []string{"姓名", "手机号", "角色", "组织", "微信绑定", "绑定时间", "绑定码", "状态", "录入时间"}
 
-// MembersExport is GET /console/members/export.xlsx: the filtered list, every page, with full phone
-// numbers; audited.
+// MembersExport is GET /console/members/export.xlsx: the filtered list, every page, with phone
+// numbers whole for county and town administrators and masked for everybody else
+// (console.Viewer.ExportPhone); audited.
 func (h *Web) MembersExport(c *gin.Context) {
 	q := console.ParseList(c, MemberSorts...)
 	f, form, err := parseFilter(q)
@@ -225,13 +226,14 @@ func (h *Web) MembersExport(c *gin.Context) {
 		filters = append(filters, xlsxout.Filter{Name: "状态", Value: pick(*f.Active, "在册", "已停用")})
 	}
 	table := xlsxout.Table{Title: "花名册", Filters: filters, Columns: exportColumns, Rows: make([][]any, len(rows))}
+	viewer := console.ViewerOf(c)
 	for i := range rows {
 		m := &rows[i]
 		code := ""
 		if m.Active && !m.Bound() {
 			code = m.Code()
 		}
-		table.Rows[i] = []any{m.Name, m.Phone, m.Role, m.OrgPath, pick(m.Bound(), "已绑定", "未绑定"), m.BoundAt,
+		table.Rows[i] = []any{m.Name, viewer.ExportPhone(m.Phone), m.Role, m.OrgPath, pick(m.Bound(), "已绑定", "未绑定"), m.BoundAt,
 			code, pick(m.Active, "在册", "已停用"), m.CreatedAt}
 	}
 	now := h.con.Now().In(h.con.Location())
@@ -251,7 +253,7 @@ func (h *Web) MembersExport(c *gin.Context) {
 		summary += "（" + strings.Join(desc, "；") + "）"
 	}
 	// No file leaves without its audit entry.
-	err = h.con.Record(c.Request.Context(), nil, console.ViewerOf(c), console.Change{
+	err = h.con.Record(c.Request.Context(), nil, viewer, console.Change{
 		Action: console.ActionExport, Object: ObjectMember, OrgPath: where, Summary: summary,
 		After: map[string]any{"filters": byName, "rows": len(rows)},
 	})

@@ -42,6 +42,9 @@ type APIResult struct {
 	Finished  int64         `json:"finished"`
 	Rate      float64       `json:"rate"`
 	Status    string        `json:"status"`
+	Received  int64         `json:"received"`  // the survey's notice reached them
+	Read      int64         `json:"read"`      // opened it (the form, the chat, the mini-program) or answered
+	ReadRate  float64       `json:"read_rate"` // Read of Received, in percent
 	Units     []APIUnit     `json:"units"`
 	Questions []APIQuestion `json:"questions"`
 }
@@ -54,6 +57,9 @@ type APIUnit struct {
 	Finished int64   `json:"finished"`
 	Rate     float64 `json:"rate"`
 	Status   string  `json:"status"`
+	Received int64   `json:"received"`
+	Read     int64   `json:"read"`
+	ReadRate float64 `json:"read_rate"`
 }
 
 // APIQuestion is one question's results.
@@ -87,13 +93,13 @@ func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
 func apiResult(r *Results) *APIResult {
 	out := &APIResult{OrgPath: r.Scope.Path, Audience: r.Audience, Finished: r.Finished, Rate: round1(r.Rate()), Status: r.Status(),
-		Units: []APIUnit{}, Questions: []APIQuestion{}}
+		Received: r.Received, Read: r.Read, ReadRate: round1(r.ReadRate()), Units: []APIUnit{}, Questions: []APIQuestion{}}
 	if r.Scope.All {
 		out.OrgPath = r.Survey.OrgPath
 	}
 	for _, u := range r.Units {
 		out.Units = append(out.Units, APIUnit{OrgID: u.OrgID, OrgPath: u.Path, Audience: u.Audience, Finished: u.Finished,
-			Rate: round1(u.Rate()), Status: u.Status()})
+			Rate: round1(u.Rate()), Status: u.Status(), Received: u.Received, Read: u.Read, ReadRate: round1(u.ReadRate())})
 	}
 	for _, q := range r.Questions {
 		aq := APIQuestion{Seq: q.Seq, Answered: q.Answered, Mean: q.Mean}
@@ -329,6 +335,9 @@ func (s *Service) MPGet(c *gin.Context) {
 	if err != nil {
 		s.mpFail(c, err)
 		return
+	}
+	if !p.Done {
+		s.seen(c.Request.Context(), id, m.ID, false) // opened in the mini-program: read
 	}
 	c.JSON(http.StatusOK, s.mpDetail(p))
 }

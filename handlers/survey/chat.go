@@ -132,6 +132,7 @@ func (s *Service) start(ctx context.Context, c *bot.Context, id uint) error {
 		c.ClearStep()
 		return c.Text(fmt.Sprintf(textClosed, sv.Title))
 	}
+	s.seen(ctx, sv.ID, c.Member.ID, false) // opened in the chat: read
 	vis := visible(sv.Qs, p.Answers)
 	seq := p.Cursor
 	lead := textResume

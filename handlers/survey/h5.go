@@ -53,6 +53,7 @@ type h5Page struct {
 	Action    string
 	Questions []h5Question
 	Message   string // a whole-page message instead of the form (thanks, closed, invalid link)
+	Retry     string // with Message: a link that opens the form again (through web OAuth)
 	Done      bool
 	Error     string
 	Saved     bool
@@ -76,6 +77,15 @@ func (s *Service) renderH5(c *gin.Context, status int, p h5Page) {
 func (s *Service) h5Member(c *gin.Context) (*bot.Member, *Progress, bool) {
 	sid, mid, err := s.ParseToken(c.Param("token"))
 	switch {
+	case errors.Is(err, ErrExpiredLink) && inWeChat(c) && s.oauth.on():
+		// In WeChat's browser the member can be recognised by web OAuth instead.
+		if c.Request.Method == http.MethodGet {
+			s.startOAuth(c, sid)
+			return nil, nil, false
+		}
+		s.renderH5(c, http.StatusGone, h5Page{Title: "链接已过期", Message: "这个链接已经过期了，这次的答案没有保存。请点下面重新打开问卷。",
+			Retry: "/s/survey/" + strconv.FormatUint(uint64(sid), 10)})
+		return nil, nil, false
 	case errors.Is(err, ErrExpiredLink):
 		s.renderH5(c, http.StatusGone, h5Page{Title: "链接已过期", Message: "这个链接已经过期了。请在公众号里回复「问卷」接着填写。"})
 		return nil, nil, false
@@ -85,6 +95,9 @@ func (s *Service) h5Member(c *gin.Context) (*bot.Member, *Progress, bool) {
 	}
 	ctx := c.Request.Context()
 	m, err := s.memberOf(ctx, mid)
+	if err == nil && c.Request.Method == http.MethodGet {
+		s.seen(ctx, sid, m.ID, false) // opened the link his message carried: read
+	}
 	if err == nil {
 		var p *Progress
 		if p, err = s.Progress(ctx, sid, m); err == nil {

@@ -366,13 +366,8 @@ func (s *Service) Finish(ctx context.Context, id uint, m *bot.Member) error {
 	if err != nil {
 		return err
 	}
-	// The broadcasts that carried the survey to him: answered (best effort, for their figures).
-	err = s.db.WithContext(ctx).Model(&models.Delivery{}).
-		Where("member_id = ? AND answered_at IS NULL AND broadcast_id IN (SELECT id FROM broadcasts WHERE kind = ? AND payload = ?)",
-			m.ID, models.BroadcastSurvey, payloadOf(sv.ID)).UpdateColumn("answered_at", now).Error
-	if err != nil {
-		s.log.WarnContext(ctx, "survey: deliveries not marked answered", "survey", sv.ID, "err", err)
-	}
+	// The broadcasts that carried the survey to him: read and answered (best effort, for their figures).
+	s.seen(ctx, sv.ID, m.ID, true)
 	return nil
 }
 

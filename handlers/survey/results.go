@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/yanzhen/yanzhen/handlers/broadcast"
 	"github.com/yanzhen/yanzhen/models"
 	"github.com/yanzhen/yanzhen/scope"
 )
@@ -60,6 +61,19 @@ type Unit struct {
 	Finished int64
 	Counts   map[int]int64 // the cross-tab question's answers by option (nil without one)
 	Answered int64         // responses that answered the cross-tab question
+	// Received: the survey's notice reached them (WeChat took it); Read: they opened the survey (the
+	// form, the chat, the mini-program) or answered it. From the tallies of the survey's broadcasts.
+	Received int64
+	Read     int64
+}
+
+// ReadRate is the part of those the notice reached who opened it, in percent (0 when none was
+// reached; at most 100: a member may open the survey without the notice).
+func (u *Unit) ReadRate() float64 {
+	if u.Received == 0 {
+		return 0
+	}
+	return min(float64(u.Read)*100/float64(u.Received), 100)
 }
 
 // Rate is the response rate in percent (0 with no audience).
@@ -107,6 +121,8 @@ type Results struct {
 	Scope     scope.Scope // the part of the audience shown
 	Audience  int64
 	Finished  int64
+	Received  int64 // the notice reached them (see Unit)
+	Read      int64
 	Units     []Unit // the orgs right under the scope's org (itself when it has none)
 	Questions []QuestionResult
 	CrossTab  *Question // the question the units' Counts are about (nil: none)
@@ -120,6 +136,12 @@ func (r *Results) Rate() float64 {
 
 // Status is the overall rate's colour.
 func (r *Results) Status() string { return rateStatus(r.Finished, r.Audience) }
+
+// ReadRate is the overall read rate in percent (see Unit.ReadRate).
+func (r *Results) ReadRate() float64 {
+	u := Unit{Received: r.Received, Read: r.Read}
+	return u.ReadRate()
+}
 
 // textsShown is how many text answers per question the results list (the export has them all).
 const textsShown = 20
@@ -202,6 +224,29 @@ func (s *Service) Results(ctx context.Context, sv *Survey, sc scope.Scope, cross
 		r.Finished += f.N
 		if u := unitOf[f.OrgID]; u != nil {
 			u.Finished += f.N
+		}
+	}
+
+	// Received and read, from the tallies of the broadcasts that carried the survey (a few rows per org).
+	var reach []struct {
+		OrgID  uint
+		Status string
+		N      int64
+	}
+	carried := db.Model(&models.Broadcast{}).Select("id").Where("kind = ? AND payload = ?", models.BroadcastSurvey, payloadOf(sv.ID))
+	if err := db.Model(&models.BroadcastTally{}).Scopes(inScope("broadcast_tallies.org_id")).
+		Where("broadcast_id IN (?) AND status IN ?", carried, []string{models.DeliverySent, broadcast.TallyRead}).
+		Select("org_id, status, SUM(n) AS n").Group("org_id, status").Scan(&reach).Error; err != nil {
+		return nil, fmt.Errorf("survey: reach: %w", err)
+	}
+	for _, x := range reach {
+		f, uf := &r.Received, func(u *Unit) *int64 { return &u.Received }
+		if x.Status == broadcast.TallyRead {
+			f, uf = &r.Read, func(u *Unit) *int64 { return &u.Read }
+		}
+		*f += x.N
+		if u := unitOf[x.OrgID]; u != nil {
+			*uf(u) += x.N
 		}
 	}
 

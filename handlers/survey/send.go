@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
 
+	"github.com/yanzhen/yanzhen/handlers/broadcast"
 	"github.com/yanzhen/yanzhen/handlers/console"
 	"github.com/yanzhen/yanzhen/models"
 )
@@ -29,11 +31,9 @@ func (s *Service) noticeOf(sv *Survey) string {
 }
 
 // Send opens a draft survey and sends it to its audience as a broadcast (Kind survey, Payload
-// {"survey_id":N}), which the broadcast engine delivers like a notice. It returns the broadcast's id.
-//
-// broadcast.Service.Create takes notices only (its NoticeInput has no kind or payload), so the row is
-// written here with the same fields Create writes; the audience (the survey's org × roles) was checked
-// against the viewer's scope when the survey was made.
+// {"survey_id":N}), which the broadcast engine delivers like a notice, each recipient with his own
+// link to the form. It returns the broadcast's id. The broadcast is made by the broadcast service
+// (CreateTx: its checks and its audit entry) in the transaction that opens the survey.
 func (s *Service) Send(ctx context.Context, v *console.Viewer, id uint) (uint, error) {
 	sv, err := s.ForViewer(ctx, v, id)
 	if err != nil {
@@ -49,11 +49,9 @@ func (s *Service) Send(ctx context.Context, v *console.Viewer, id uint) (uint, e
 	if !sv.Deadline.After(now) {
 		return 0, console.Invalid("deadline", "截止时间已经过去了，请先修改截止时间")
 	}
-	byID := v.AccountID
-	b := models.Broadcast{Kind: models.BroadcastSurvey, Title: noticeTitle, Text: s.noticeOf(sv), Payload: payloadOf(sv.ID),
-		Roles: sv.Roles, OrgPath: sv.OrgPath, Status: models.BroadcastScheduled, SendAt: now.UTC(), CreatedBy: v.Username,
-		CreatedByID: &byID, CreatedAt: now, UpdatedAt: now,
-		Orgs: []models.BroadcastOrg{{OrgID: sv.OrgID, Path: sv.OrgPath}}}
+	in := broadcast.NoticeInput{Kind: models.BroadcastSurvey, Payload: payloadOf(sv.ID), OrgIDs: []uint{sv.OrgID},
+		Roles: strings.Split(sv.Roles, ","), Title: noticeTitle, Text: s.noticeOf(sv), SendAt: now, Channel: broadcast.ChannelDirect}
+	var b *models.Broadcast
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&models.Survey{}).Where("id = ? AND status = ?", id, models.SurveyDraft).
 			Updates(map[string]any{"status": models.SurveyOpen, "opened_at": now, "updated_at": now})
@@ -63,8 +61,9 @@ func (s *Service) Send(ctx context.Context, v *console.Viewer, id uint) (uint, e
 		if res.RowsAffected == 0 {
 			return ErrState
 		}
-		if err := tx.Omit("Orgs.Org").Create(&b).Error; err != nil {
-			return fmt.Errorf("survey: broadcast of %d: %w", id, err)
+		var err error
+		if b, err = broadcast.New(s.db, s.log, s.now, s.record).CreateTx(ctx, tx, v, in); err != nil {
+			return err
 		}
 		return s.record(ctx, tx, v, console.Change{Action: console.ActionUpdate, Object: "survey", ObjectID: id, OrgPath: sv.OrgPath,
 			Summary: fmt.Sprintf("发布问卷《%s》并群发通知（群发 #%d，%s）", sv.Title, b.ID, sv.Audience()),

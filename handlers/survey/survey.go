@@ -33,6 +33,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/yanzhen/yanzhen/handlers/console"
+	"github.com/yanzhen/yanzhen/internal/linktoken"
 	"github.com/yanzhen/yanzhen/models"
 	"github.com/yanzhen/yanzhen/notify"
 	"github.com/yanzhen/yanzhen/scope"
@@ -76,6 +77,12 @@ type Options struct {
 	BaseURL string
 	// RemindWorkers bounds the reminders in flight; 0 = 8.
 	RemindWorkers int
+	// The official account's web OAuth (snsapi_base), for form links without a token (/s/survey/ID)
+	// or whose token expired: its AppID, the authorize page (AuthorizeURL; "" = WeChat's) and the
+	// code exchange (WebAuth; nil: no OAuth, those links tell members to reply 问卷 in the chat).
+	OAuthAppID   string
+	AuthorizeURL string
+	WebAuth      WebAuth
 }
 
 // Service is the survey capability.
@@ -86,9 +93,10 @@ type Service struct {
 	loc     *time.Location
 	con     *console.Service
 	teller  Teller
-	key     []byte
+	links   *linktoken.Signer
 	baseURL string
 	workers int
+	oauth   oauthConfig
 	bg      sync.WaitGroup // reminder rounds started from the console
 	helpFor func(role string) []string
 }
@@ -107,8 +115,12 @@ func New(o Options) *Service {
 	if o.RemindWorkers <= 0 {
 		o.RemindWorkers = 8
 	}
-	s := &Service{db: o.DB, log: o.Log, now: o.Now, loc: o.Location, con: o.Console, teller: o.Teller, key: o.LinkKey,
-		baseURL: strings.TrimRight(o.BaseURL, "/"), workers: o.RemindWorkers}
+	s := &Service{db: o.DB, log: o.Log, now: o.Now, loc: o.Location, con: o.Console, teller: o.Teller, links: linktoken.New(o.LinkKey, o.Now),
+		baseURL: strings.TrimRight(o.BaseURL, "/"), workers: o.RemindWorkers,
+		oauth: oauthConfig{appID: o.OAuthAppID, authorize: o.AuthorizeURL, exchange: o.WebAuth}}
+	if s.oauth.authorize == "" {
+		s.oauth.authorize = DefaultAuthorizeURL
+	}
 	if s.con != nil {
 		s.con.AddNav(console.NavItem{Key: "surveys", Label: "问卷", Href: "/console/surveys", Order: 55})
 	}

@@ -35,6 +35,7 @@ const (
 	APISubscribeSend    = "/cgi-bin/message/subscribe/send"
 	APIQRCodeCreate     = "/cgi-bin/qrcode/create"
 	APICode2Session     = "/sns/jscode2session"
+	APIOAuthToken       = "/sns/oauth2/access_token"
 )
 
 // Options configures a Client.
@@ -55,6 +56,7 @@ type Client struct {
 	caller
 	oa, mp *TokenSource
 	mpApp  config.WeChatApp
+	oaApp  config.WeChatApp // web OAuth (OAuthOpenID) signs in with the account's secret
 }
 
 // New builds a Client. Call Configure first.
@@ -65,7 +67,7 @@ func New(o Options) *Client {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
-	c := &Client{caller: caller{timeout: o.Timeout, log: o.Log, onCall: o.OnCall}, mpApp: o.MP}
+	c := &Client{caller: caller{timeout: o.Timeout, log: o.Log, onCall: o.OnCall}, mpApp: o.MP, oaApp: o.OA}
 	if o.OA.AppID != "" {
 		c.oa = newTokenSource(o.OA, o.Redis, &c.caller)
 	}

@@ -4,7 +4,17 @@
 // told to fail (an error code, a delay, an outage, a user who unsubscribed).
 //
 // A *Server is an http.Handler: use it with httptest.NewServer in tests, or ListenAndServe beside a
-// demo server. GET /_fake/calls lists the messages sent to a user, for a terminal simulator.
+// demo server or as its own process (`yanzhen fakewechat`). Its own endpoints, under /_fake/:
+//
+//	GET  /_fake/calls?openid=&since=&all=1          the messages sent to a user (a terminal simulator)
+//	GET  /_fake/stats                                counts: token fetches, calls, delivered, duplicates
+//	POST /_fake/fault?api=NAME&errcode=N&times=K    Fail (times -1: until cleared, 0: clear)
+//	POST /_fake/status?api=NAME&status=503&times=K  FailStatus
+//	POST /_fake/delay?api=NAME&ms=3000              Delay (ms=0 clears)
+//	POST /_fake/down?on=1|0                         Down
+//	POST /_fake/reset-faults                        ClearFaults
+//
+// NAME is one of APIs() (a path such as /cgi-bin/message/custom/send) or * for every API.
 package wxfake
 
 import (
@@ -12,6 +22,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -32,6 +43,7 @@ const (
 	APISubscribeSend    = "/cgi-bin/message/subscribe/send"
 	APIQRCodeCreate     = "/cgi-bin/qrcode/create"
 	APICode2Session     = "/sns/jscode2session"
+	APIOAuthToken       = "/sns/oauth2/access_token" // the official account's web OAuth (see oauth.go)
 	APIMassSend         = "/cgi-bin/message/mass/send"
 	APIMassSendAll      = "/cgi-bin/message/mass/sendall"
 	APIBatchTagging     = "/cgi-bin/tags/members/batchtagging"
@@ -96,10 +108,12 @@ type Server struct {
 	down        bool
 	userErrs    map[string]int
 	sessions    map[string]session
+	oauth       oauthState
 	usedCodes   map[string]bool
 	tickets     map[string]string // QR ticket → scene
 	clientMsgID map[string]int64
 	tags        map[int64]map[string]bool
+	mass        massState // tags made, mass messages received, mass jobs (tags.go)
 	nextID      int64
 
 	// Measurements for load tests (MaxPerSecond, Delivered): message calls per second, messages delivered per openid,
@@ -108,6 +122,8 @@ type Server struct {
 	okTo       map[string]int
 	userDelays map[string]time.Duration
 	dropCalls  bool
+	// Calls per API path, and of them those that succeeded, kept even when calls are not (Stats).
+	apiCalls, apiOK map[string]int
 }
 
 // New returns a fake with no registered apps (any appid and secret get a token).
@@ -123,10 +139,12 @@ func (s *Server) init() {
 	s.tokens = map[string]*token{}
 	s.current = map[string]string{}
 	s.sessions = map[string]session{}
+	s.oauth = oauthState{codes: map[string]string{}, used: map[string]bool{}}
 	s.usedCodes = map[string]bool{}
 	s.tickets = map[string]string{}
 	s.clientMsgID = map[string]int64{}
 	s.tags = map[int64]map[string]bool{}
+	s.mass = newMassState()
 	s.resetFaults()
 	s.nextID = 1000
 }
@@ -134,12 +152,19 @@ func (s *Server) init() {
 func (s *Server) resetFaults() {
 	s.fetches = map[string]int{}
 	s.calls = nil
+	s.perSecond = map[int64]int{}
+	s.okTo = map[string]int{}
+	s.apiCalls = map[string]int{}
+	s.apiOK = map[string]int{}
+	s.clearFaults()
+}
+
+// clearFaults drops every injected fault; s.mu is held (or s is being made).
+func (s *Server) clearFaults() {
 	s.faults = map[string]*fault{}
 	s.delays = map[string]time.Duration{}
 	s.down = false
 	s.userErrs = map[string]int{}
-	s.perSecond = map[int64]int{}
-	s.okTo = map[string]int{}
 	s.userDelays = map[string]time.Duration{}
 }
 
@@ -286,6 +311,14 @@ func (s *Server) Reset() {
 	s.resetFaults()
 }
 
+// ClearFaults drops every injected fault (Fail, FailStatus, Delay, Down, SetUserError, SetUserDelay)
+// and keeps the recorded calls and counts, unlike Reset.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clearFaults()
+}
+
 // Calls returns every recorded call, oldest first.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -365,6 +398,10 @@ func contains(list []string, s string) bool {
 
 // ServeHTTP answers one request as WeChat would.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == PathOAuthAuthorize {
+		s.serveAuthorize(w, r)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, "/_fake/") {
 		s.serveControl(w, r)
 		return
@@ -433,6 +470,14 @@ func (s *Server) record(c *Call) {
 	s.seq++
 	c.Seq = s.seq
 	c.At = s.now()
+	api := c.API
+	if _, known := routes[api]; !known {
+		api = "unknown" // any path may be asked for: the counts stay small
+	}
+	s.apiCalls[api]++
+	if c.OK() {
+		s.apiOK[api]++
+	}
 	if messageAPIs[c.API] {
 		s.perSecond[c.At.Unix()]++
 		if c.OK() {
@@ -506,6 +551,7 @@ var routes = map[string]route{
 	APIStableToken:      {fn: (*Server).stableToken},
 	APIToken:            {fn: (*Server).token},
 	APICode2Session:     {fn: (*Server).code2Session},
+	APIOAuthToken:       {fn: (*Server).oauthToken},
 	APICustomSend:       {token: true, fn: (*Server).customSend},
 	APITemplateSend:     {token: true, fn: (*Server).templateSend},
 	APISubscribeBizSend: {token: true, fn: (*Server).subscribeSend},
@@ -514,6 +560,10 @@ var routes = map[string]route{
 	APIMassSend:         {token: true, fn: (*Server).massSend},
 	APIMassSendAll:      {token: true, fn: (*Server).massSend},
 	APIBatchTagging:     {token: true, fn: (*Server).batchTagging},
+	APIBatchUntagging:   {token: true, fn: (*Server).batchUntagging},
+	APITagsCreate:       {token: true, fn: (*Server).tagsCreate},
+	APITagsGet:          {token: true, fn: (*Server).tagsGet},
+	APITagsDelete:       {token: true, fn: (*Server).tagsDelete},
 }
 
 // handle runs one API call; s.mu is held. A nil reply means an empty body.
@@ -882,6 +932,21 @@ func (s *Server) massSend(c *Call) reply {
 	if json.Unmarshal(c.Body, &req) != nil {
 		return errReply(47001)
 	}
+	c.MsgType = req.MsgType
+	if req.MsgType == "text" {
+		c.Text = req.Text.Content
+	} else {
+		c.Text = "[" + req.MsgType + "]"
+	}
+	// A clientmsgid seen before is answered first: nothing is sent again, whatever became of the
+	// recipients (or the tag) since.
+	if req.ClientMsgID != "" {
+		if id, dup := s.clientMsgID[req.ClientMsgID]; dup {
+			r := errReply(45065)
+			r["msg_id"] = id
+			return r
+		}
+	}
 	if c.API == APIMassSend {
 		var to []string
 		if json.Unmarshal(req.ToUser, &to) != nil || len(to) < 2 || len(to) > 10000 {
@@ -889,29 +954,19 @@ func (s *Server) massSend(c *Call) reply {
 		}
 		c.To = to
 	} else if !req.Filter.IsToAll {
+		if _, ok := s.mass.names[req.Filter.TagID]; !ok {
+			return errReply(45159)
+		}
 		for id := range s.tags[req.Filter.TagID] {
 			c.To = append(c.To, id)
 		}
 		sort.Strings(c.To)
 	}
-	c.MsgType = req.MsgType
-	if req.MsgType == "text" {
-		c.Text = req.Text.Content
-	} else {
-		c.Text = "[" + req.MsgType + "]"
-	}
-	if req.ClientMsgID != "" {
-		if id, dup := s.clientMsgID[req.ClientMsgID]; dup {
-			c.To = nil // nothing sent again
-			r := errReply(45065)
-			r["msg_id"] = id
-			return r
-		}
-	}
 	s.nextID++
 	if req.ClientMsgID != "" {
 		s.clientMsgID[req.ClientMsgID] = s.nextID
 	}
+	c.To = s.mass.deliver(s.nextID, c.To) // those over their monthly 4 are filtered
 	return reply{"errcode": 0, "errmsg": "send job submission success", "msg_id": s.nextID, "msg_data_id": s.nextID}
 }
 
@@ -926,24 +981,176 @@ func (s *Server) batchTagging(c *Call) reply {
 	if len(req.OpenIDs) == 0 || len(req.OpenIDs) > 50 {
 		return errReply(40032)
 	}
-	if req.TagID <= 0 {
+	if _, ok := s.mass.names[req.TagID]; !ok {
 		return errReply(45159)
 	}
 	if s.tags[req.TagID] == nil {
 		s.tags[req.TagID] = map[string]bool{}
 	}
 	for _, id := range req.OpenIDs {
-		s.tags[req.TagID][id] = true
+		if !s.tags[req.TagID][id] && s.mass.userTags[id] >= MaxUserTags {
+			return errReply(45059)
+		}
+	}
+	for _, id := range req.OpenIDs {
+		if !s.tags[req.TagID][id] {
+			s.tags[req.TagID][id] = true
+			s.mass.userTags[id]++
+		}
 	}
 	return okReply(nil)
 }
 
-// serveControl answers the fake's own endpoints.
+// APIs lists the WeChat API paths the fake answers, sorted: the names Fail, Delay and the control
+// endpoints take (with AllAPIs).
+func APIs() []string {
+	out := make([]string, 0, len(routes))
+	for api := range routes {
+		out = append(out, api)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stats are the fake's counts since the last Reset, as GET /_fake/stats answers them. They are kept
+// whether or not calls are (KeepCalls).
+type Stats struct {
+	TokenFetches map[string]int `json:"token_fetches"`  // appid → tokens handed out (TokenFetches)
+	Calls        map[string]int `json:"calls"`          // API path ("unknown" for others) → calls answered
+	OK           map[string]int `json:"ok"`             // of them, those that succeeded
+	Failed       map[string]int `json:"failed"`         // and those that did not (an errcode, an HTTP error, a 499)
+	MaxPerSecond int            `json:"max_per_second"` // MaxPerSecond
+	Delivered    int            `json:"delivered"`      // recipients who got at least one message
+	Duplicates   int            `json:"duplicates"`     // messages delivered beyond the first, over all recipients
+}
+
+// Stats returns the counts.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{TokenFetches: map[string]int{}, Calls: map[string]int{}, OK: map[string]int{}, Failed: map[string]int{},
+		Delivered: len(s.okTo)}
+	for k, v := range s.fetches {
+		st.TokenFetches[k] = v
+	}
+	for api, n := range s.apiCalls {
+		st.Calls[api] = n
+		st.OK[api] = s.apiOK[api]
+		st.Failed[api] = n - s.apiOK[api]
+	}
+	for _, n := range s.perSecond {
+		st.MaxPerSecond = max(st.MaxPerSecond, n)
+	}
+	for _, n := range s.okTo {
+		st.Duplicates += n - 1
+	}
+	return st
+}
+
+// serveControl answers the fake's own endpoints (see the package doc).
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/_fake/calls" || r.Method != http.MethodGet {
+	method := http.MethodPost
+	switch r.URL.Path {
+	case "/_fake/calls", "/_fake/stats":
+		method = http.MethodGet
+	case "/_fake/fault", "/_fake/status", "/_fake/delay", "/_fake/down", "/_fake/reset-faults":
+	default:
 		http.NotFound(w, r)
 		return
 	}
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		http.Error(w, "use "+method, http.StatusMethodNotAllowed)
+		return
+	}
+	switch r.URL.Path {
+	case "/_fake/calls":
+		s.serveCalls(w, r)
+	case "/_fake/stats":
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Stats())
+	default:
+		if err := s.control(r.URL.Path, r.URL.Query()); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`+"\n")
+	}
+}
+
+// control applies one fault-injection request.
+func (s *Server) control(path string, q url.Values) error {
+	api := q.Get("api")
+	needAPI := func() error {
+		if api == AllAPIs {
+			return nil
+		}
+		if _, ok := routes[api]; !ok {
+			return fmt.Errorf("api=%q: want * or one of %s", api, strings.Join(APIs(), " "))
+		}
+		return nil
+	}
+	num := func(name string, def int, ok func(int) bool) (int, error) {
+		v := q.Get(name)
+		if v == "" && def != noDefault {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || !ok(n) {
+			return 0, fmt.Errorf("%s=%q: not a valid number here", name, v)
+		}
+		return n, nil
+	}
+	anyInt := func(int) bool { return true }
+	switch path {
+	case "/_fake/fault", "/_fake/status":
+		if err := needAPI(); err != nil {
+			return err
+		}
+		times, err := num("times", 1, func(n int) bool { return n >= -1 })
+		if err != nil {
+			return err
+		}
+		if path == "/_fake/fault" {
+			code, err := num("errcode", noDefault, anyInt)
+			if err != nil {
+				return err
+			}
+			s.Fail(api, code, times)
+			return nil
+		}
+		status, err := num("status", noDefault, func(n int) bool { return n >= 100 && n <= 599 && n != http.StatusOK })
+		if err != nil {
+			return err
+		}
+		s.FailStatus(api, status, times)
+	case "/_fake/delay":
+		if err := needAPI(); err != nil {
+			return err
+		}
+		ms, err := num("ms", noDefault, func(n int) bool { return n >= 0 })
+		if err != nil {
+			return err
+		}
+		s.Delay(api, time.Duration(ms)*time.Millisecond)
+	case "/_fake/down":
+		on, err := num("on", noDefault, func(n int) bool { return n == 0 || n == 1 })
+		if err != nil {
+			return err
+		}
+		s.Down(on == 1)
+	case "/_fake/reset-faults":
+		s.ClearFaults()
+	}
+	return nil
+}
+
+// noDefault marks a control parameter that must be given.
+const noDefault = -1 << 31
+
+// serveCalls answers GET /_fake/calls.
+func (s *Server) serveCalls(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
 	msgs := s.MessagesTo(q.Get("openid"), since, q.Get("all") == "1")
@@ -998,6 +1205,12 @@ var errMsgs = map[int]string{
 	45015: "response out of time limit or subscription is canceled",
 	45047: "out of response count limit",
 	45065: "clientmsgid exist",
+	45056: "too many tags now",
+	45057: "can't delete the tag that has too many fans",
+	45058: "can't modify the tag",
+	45059: "too many tag now, no need to add new",
+	45157: "invalid tag name",
+	45158: "tag name too long",
 	45159: "invalid tag id",
 	47001: "data format error",
 	47003: "argument invalid!",

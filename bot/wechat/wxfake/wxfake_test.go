@@ -160,13 +160,18 @@ func TestAPIs(t *testing.T) {
 	for i := range ids {
 		ids[i] = "o" + string(rune('a'+i%26)) + string(rune('a'+i/26))
 	}
-	if _, m = c.post(APIBatchTagging, q, map[string]any{"openid_list": ids, "tagid": 7}); errcode(m) != 40032 {
+	if _, m = c.post(APIBatchTagging, q, map[string]any{"openid_list": ids[:50], "tagid": 7}); errcode(m) != 45159 {
+		t.Fatalf("a tag never made: %v", m)
+	}
+	_, m = c.post(APITagsCreate, q, map[string]any{"tag": map[string]string{"name": "notice"}})
+	tag := m["tag"].(map[string]any)["id"]
+	if _, m = c.post(APIBatchTagging, q, map[string]any{"openid_list": ids, "tagid": tag}); errcode(m) != 40032 {
 		t.Fatalf("51 openids: %v", m)
 	}
-	if _, m = c.post(APIBatchTagging, q, map[string]any{"openid_list": ids[:50], "tagid": 7}); errcode(m) != 0 {
+	if _, m = c.post(APIBatchTagging, q, map[string]any{"openid_list": ids[:50], "tagid": tag}); errcode(m) != 0 {
 		t.Fatalf("50 openids: %v", m)
 	}
-	mass := map[string]any{"filter": map[string]any{"tag_id": 7}, "msgtype": "text", "text": map[string]string{"content": "notice"}, "clientmsgid": "b1"}
+	mass := map[string]any{"filter": map[string]any{"tag_id": tag}, "msgtype": "text", "text": map[string]string{"content": "notice"}, "clientmsgid": "b1"}
 	if _, m = c.post(APIMassSendAll, q, mass); errcode(m) != 0 || m["msg_id"] == nil {
 		t.Fatalf("sendall: %v", m)
 	}

@@ -36,6 +36,9 @@ type flatMessage struct {
 		Label     string
 		Poiname   string
 	}
+	MassMsgID                                      int64 `xml:"MsgID"`
+	Status                                         string
+	TotalCount, FilterCount, SentCount, ErrorCount int64
 }
 
 // toMessage applies ParseMessage's documented mapping to what encoding/xml decoded.
@@ -64,6 +67,10 @@ func (f *flatMessage) toMessage() bot.Message {
 	loc.apply(&m)
 	if m.Event == bot.EventSubscribe {
 		m.EventKey = strings.TrimPrefix(m.EventKey, "qrscene_")
+	}
+	if m.Event == bot.EventMassSendJobFinish {
+		m.Mass = bot.MassResult{MsgID: f.MassMsgID, Status: f.Status, TotalCount: f.TotalCount, FilterCount: f.FilterCount,
+			SentCount: f.SentCount, ErrorCount: f.ErrorCount}
 	}
 	return m
 }
@@ -95,6 +102,7 @@ func FuzzParseMessage(f *testing.F) {
 		msg(`<MsgType><![CDATA[location]]></MsgType><Location_X>23.134521</Location_X><Location_Y>113.358803</Location_Y><Scale>20</Scale><Label><![CDATA[位置]]></Label><MsgId>1</MsgId>`),
 		msg(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[subscribe]]></Event><EventKey><![CDATA[qrscene_bind:AB]]></EventKey>`),
 		msg(`<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event><Latitude>23.137466</Latitude><Longitude>113.352425</Longitude><Precision>119.385040</Precision>`),
+		msg(massJobFinish),
 		msg(`<SendLocationInfo><Location_X>23</Location_X><Location_Y>113</Location_Y><Scale>15</Scale><Label>l</Label><Poiname>p</Poiname></SendLocationInfo>`),
 		msg(`<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[1]]></ScanResult></ScanCodeInfo>`),
 		msg(`<Content>&lt;&gt;&amp;&quot;&apos;&#65;&#x4e2d;</Content>`),

@@ -17,10 +17,12 @@ import (
 // other field is reset. Unknown elements are skipped; SendLocationInfo (location_select events) is
 // read for its coordinates. Where several sources of a location are present, SendLocationInfo wins
 // over Location_X/Location_Y/Scale, which win over Latitude/Longitude/Precision. An element that
-// appears twice counts once, the last. A missing or empty MsgType leaves m.Kind empty.
+// appears twice counts once, the last. A missing or empty MsgType leaves m.Kind empty. A
+// MASSSENDJOBFINISH event's MsgID, Status and counts go to m.Mass (other events' are skipped).
 func ParseMessage(body []byte, m *bot.Message) error {
 	*m = bot.Message{Channel: m.Channel}
 	var loc location
+	var mass bot.MassResult
 	s := scanner{b: body}
 	for c := s.begin(); s.next(&c); {
 		switch string(s.name) {
@@ -42,6 +44,18 @@ func ParseMessage(body []byte, m *bot.Message) error {
 			m.EventKey = s.str()
 		case "MediaId":
 			m.MediaID = s.str()
+		case "MsgID":
+			mass.MsgID = s.int()
+		case "Status":
+			mass.Status = s.str()
+		case "TotalCount":
+			mass.TotalCount = s.int()
+		case "FilterCount":
+			mass.FilterCount = s.int()
+		case "SentCount":
+			mass.SentCount = s.int()
+		case "ErrorCount":
+			mass.ErrorCount = s.int()
 		case "Location_X":
 			loc.msg.lat, loc.msg.set = s.float(), true
 		case "Location_Y":
@@ -84,6 +98,9 @@ func ParseMessage(body []byte, m *bot.Message) error {
 	loc.apply(m)
 	if m.Event == bot.EventSubscribe {
 		m.EventKey = strings.TrimPrefix(m.EventKey, "qrscene_")
+	}
+	if m.Event == bot.EventMassSendJobFinish {
+		m.Mass = mass
 	}
 	return nil
 }

@@ -1,0 +1,63 @@
+package broadcast
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/yanzhen/yanzhen/kv"
+)
+
+// TestCooldownLeavesTheQueueAlone: while WeChat's cool-down lasts (a 45009 stops every server for
+// minutes), the workers take nothing from the queue — before, they claimed each entry's recipients,
+// gave them back untried and took the next, rewriting every recipient over and over until it ended.
+// Once it ends, the broadcast goes out, once to each.
+func TestCooldownLeavesTheQueueAlone(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.db, "冷却县", 1, 3, 300)
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour).UnixMilli()
+	r.rdb.Set(ctx, kv.BroadcastCooldownKey, until, time.Hour)
+	b, err := r.svc.Create(ctx, nil, NoticeInput{OrgPaths: []string{"冷却县"}, Text: "本周五下午集中学习。"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, nil))
+	o.ClaimLease = 400 * time.Millisecond // autoclaim looks every 200 ms
+	eng := NewEngine(r.svc, o)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { eng.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	// The owner fills the queue; then the workers have many polls to (wrongly) read it.
+	deadline := time.Now().Add(30 * time.Second)
+	for r.rdb.XLen(ctx, kv.BroadcastQueueKey).Val() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the owner queued nothing")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(10 * o.Poll)
+	groups, err := r.rdb.XInfoGroups(ctx, kv.BroadcastQueueKey).Result()
+	if err != nil || len(groups) != 1 {
+		t.Fatalf("groups %+v, %v", groups, err)
+	}
+	if g := groups[0]; (g.LastDeliveredID != "0-0" && g.LastDeliveredID != "0") || g.Pending != 0 { // "0": the embedded Redis
+		t.Fatalf("during the cool-down the workers read the queue: %+v", g)
+	}
+	if n := len(r.fake.Calls()); n != 0 {
+		t.Fatalf("%d calls to WeChat during the cool-down", n)
+	}
+
+	r.rdb.Del(ctx, kv.BroadcastCooldownKey)
+	p := waitFinal(t, r.svc, b.ID, 60*time.Second)
+	if p.Sent != 270 || p.Dup != 0 {
+		t.Fatalf("after the cool-down: %+v, want 270 sent once", p.Counts)
+	}
+	for id, n := range r.fake.Delivered() {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", id, n)
+		}
+	}
+}
