@@ -157,8 +157,8 @@ type BroadcastMass struct {
 // service account's follower receive 4 a month. One row per member and month, updated in the
 // transaction that tags (or untags) his delivery.
 type MassQuota struct {
+	MemberID uint `gorm:"primaryKey;autoIncrement:false"` // first: a batch looks up 1,000 members of one month
 	Month    int  `gorm:"primaryKey;autoIncrement:false"` // YYYYMM, China time
-	MemberID uint `gorm:"primaryKey;autoIncrement:false"`
 	N        int  `gorm:"not null"`
 }
 

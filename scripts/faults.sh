@@ -338,7 +338,16 @@ resumed() {
       if (prev != "" && $2 > prev) { if (first == "") first = $1; if (last != "" && $1 - last > stall) stall = $1 - last; last = $1
         if (res == "" && $1 >= fe) res = $1 - fe }
       prev = $2 }
-    END { printf "resumed_s=%s stall_s=%.0f\n", res == "" ? "never" : sprintf("%.0f", res < 0 ? 0 : res), stall }' "$OUT/$1.sends.csv"
+    END {
+      if (res != "") res = sprintf("%.0f", res < 0 ? 0 : res)
+      else if (last != "" && last < fe) res = "n/a(all_sent_during_the_fault)"
+      else res = "never"
+      printf "resumed_s=%s stall_s=%.0f\n", res, stall }' "$OUT/$1.sends.csv"
+}
+# resumed_text NAME FE: the same in words, for the report.
+resumed_text() {
+  local r; r=$(resumed "$1" "$2")
+  echo "sending resumed $(kv "$r" resumed_s) s after the fault's end (longest stall $(kv "$r" stall_s) s)"
 }
 
 # bcast_account NAME DBURL ID MARK: the broadcast's recipients against what the fake delivered (the
@@ -447,7 +456,7 @@ chat_row() {
   [ "$lost" = 0 ] && [ "$(kv "$BSUM" queued)" = 0 ] || ok=0
   row "$name" \
     "fault ${FS}–${FE}s; until recovered: $(kv "$SUMMARY" during_sent) sent, $(kv "$SUMMARY" during_ok) ok, busy $(kv "$SUMMARY" busy), errors $(kv "$SUMMARY" errors), timeouts $(kv "$SUMMARY" timeouts), p99 $(kv "$SUMMARY" p99_ms) ms (errors before $(kv "$SUMMARY" errors_before), after $(kv "$SUMMARY" errors_after)); broadcast: waiting for a retry at the fault's end $AT_END, retried $(kv "$BSUM" retried), failed $(kv "$BSUM" failed) ($(kv "$BSUM" reasons | tr '|' '/'))$extra" \
-    "chat ${rec} s; broadcast $(resumed "$name" "$FE" | tr ' ' ',')" \
+    "chat: ${rec} s; broadcast: $(resumed_text "$name" "$FE")" \
     "$VERIFY; deliveries: recipients $(kv "$BSUM" recipients) delivered $(kv "$BSUM" delivered) (lost $lost)" \
     "$(kv "$BSUM" duplicates) (engine counted $(kv "$BSUM" possible_dup) possible)" "$ok"
 }
@@ -535,7 +544,7 @@ scenario_kill9_broadcast() {
   [ "$(kv "$BSUM" duplicates)" -le $window ] || ok=0
   row "$name" \
     "server $victim (the owner) killed at ${FS}s with $inflight_before delivered, restarted at ${FE}s; retried $(kv "$BSUM" retried), failed $(kv "$BSUM" failed) ($(kv "$BSUM" reasons))" \
-    "$(resumed "$name" "$FE" | tr ' ' ','); every recipient final ${done_s}s after the start" \
+    "$(resumed_text "$name" "$FE"); every recipient final ${done_s} s after the broadcast was recorded" \
     "recipients $(kv "$BSUM" recipients) delivered $(kv "$BSUM" delivered) (lost $lost), queued $(kv "$BSUM" queued)" \
     "$(kv "$BSUM" duplicates) ≤ in-flight window $window (engine counted $(kv "$BSUM" possible_dup) possible)" "$ok"
 }
@@ -573,7 +582,7 @@ bcast_row() { # NAME SAW
   local name=$1 ok=$BOK lost=$(( $(kv "$BSUM" recipients) - $(kv "$BSUM" delivered) ))
   [ "$lost" = 0 ] && [ "$(kv "$BSUM" queued)" = 0 ] || ok=0
   row "$name" "$2; refused calls $(kv "$BSUM" refused_calls); at the fault's end waiting for a retry: $AT_END; retried $(kv "$BSUM" retried) recipients in all, failed $(kv "$BSUM" failed) ($(kv "$BSUM" reasons))" \
-    "$(resumed "$name" "$FE" | tr ' ' ','); all final at ${DONE_S}s" \
+    "$(resumed_text "$name" "$FE"); every recipient final ${DONE_S} s after the broadcast was recorded" \
     "recipients $(kv "$BSUM" recipients) delivered $(kv "$BSUM" delivered) (lost $lost), queued $(kv "$BSUM" queued)" \
     "$(kv "$BSUM" duplicates) (engine counted $(kv "$BSUM" possible_dup) possible)" "$ok"
 }
@@ -618,7 +627,8 @@ scenario_wechat_slow() {
 scenario_wechat_failing() {
   local code
   for code in -1 45009; do
-    local name=wechat-failing$code
+    local name=wechat-failing-busy
+    [ "$code" = 45009 ] && name=wechat-failing-quota
     log "== $name"; RUN=$name
     eval "fault_fail() { fake 'fault?api=$API_CUSTOM&errcode=$code&times=-1'; fake 'fault?api=$API_TEMPLATE&errcode=$code&times=-1'; sleep 20; fake reset-faults; }"
     # 45009 makes every server stop sending for a cool-down (handlers/broadcast cooldownFor): wait it out.

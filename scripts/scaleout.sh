@@ -18,7 +18,7 @@
 #   RUN_ONLY=6 DURATION=15s RUNS=2 bash scripts/scaleout.sh     # only the throughput part
 #
 # Needs: PostgreSQL on 127.0.0.1:5432 (database yanzhen_scale is dropped and made again), Redis on
-# 127.0.0.1:6379 (DB 10 is flushed), ports 28190–28193, the policy corpus in ../shared/corpus/policy,
+# 127.0.0.1:6379 (DB 10 is flushed, and leased from the tests for the run as internal/testenv does), ports 28190–28193, the policy corpus in ../shared/corpus/policy,
 # and for part 6 root, 2 cores and cgroup v1's cpu controller at /sys/fs/cgroup/cpu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +44,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
+  if [ "$(redis-cli -n 0 get "${LEASE:-none}" 2>/dev/null)" = "${OWNER:-}" ]; then redis-cli -n 0 del "$LEASE" >/dev/null; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -61,6 +62,13 @@ YZ=$work/yanzhen
 
 APPID=wxscale00000000001 SECRET=scalesecret TOKEN=scaletoken AESKEY=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS yanzhen_scale" -c "CREATE DATABASE yanzhen_scale"
+# Redis DB 10 is one of those the tests lease (internal/testenv: yz:test:lease:N in DB 0) and flush:
+# hold its lease for the run, as a test would, so that no test flushes it under the instances.
+LEASE=yz:test:lease:10 OWNER=scaleout-$$
+for _ in $(seq 240); do [ "$(redis-cli -n 0 set $LEASE "$OWNER" EX 600 NX)" = OK ] && break; sleep 0.5; done
+[ "$(redis-cli -n 0 get $LEASE)" = "$OWNER" ] || { echo "Redis DB 10 stayed leased by a test for 2 minutes"; exit 1; }
+(while sleep 60; do redis-cli -n 0 set $LEASE "$OWNER" EX 600 >/dev/null; done) &
+pids+=($!)
 redis-cli -n 10 flushdb >/dev/null
 export YANZHEN_DATABASE_URL="postgres://postgres@127.0.0.1:5432/yanzhen_scale?sslmode=disable"
 export YANZHEN_REDIS_URL=redis://127.0.0.1:6379/10 YANZHEN_LOG_LEVEL=warn
@@ -100,20 +108,30 @@ bench() { # flags…: the load generator, on core 1
 metric() {
   curl -sf "http://${ADDRS[$1]}/metrics" | awk -v p="$2" 'index($0, p) == 1 { s += $NF } END { printf "%d", s }'
 }
+sql() { # QUERY: one value from yanzhen_scale (retried: the server's connections may all be taken for a moment)
+  local i
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    psql -h 127.0.0.1 -U postgres -d yanzhen_scale -tAc "$1" 2>/dev/null && return 0
+    sleep 1
+  done
+  psql -h 127.0.0.1 -U postgres -d yanzhen_scale -tAc "$1"
+}
 fakestat() { # one number of the fake's /_fake/stats, by a Python expression on s
   curl -sf "http://$FAKE_ADDR/_fake/stats" | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
 }
 
 # Bind every member once through instance 1 (they have written: the 48-hour window is open for them).
-bench --url "${URL[0]}" --bind "$work/codes.csv" --users "$MEMBERS" --conns 32 --duration 1s >/dev/null
+# (Few connections: each instance keeps up to 32 PostgreSQL connections open once it has used them, and
+# the server's max_connections is shared with whatever else runs on it.)
+bench --url "${URL[0]}" --bind "$work/codes.csv" --users "$MEMBERS" --conns 12 --duration 1s >/dev/null
 echo "setup: $MEMBERS members bound; instances on ${ADDRS[*]} (GOMAXPROCS=1, core 0), fake WeChat on $FAKE_ADDR, YANZHEN_TZ=$YANZHEN_TZ"
 
 # 1. Retries landing on another instance.
 if want 1; then
   hits0=$(( $(metric 0 yanzhen_bot_dedup_hits_total) + $(metric 1 yanzhen_bot_dedup_hits_total) + $(metric 2 yanzhen_bot_dedup_hits_total) ))
-  rows0=$(psql -h 127.0.0.1 -U postgres -d yanzhen_scale -tAc "SELECT count(*) FROM location_reports")
+  rows0=$(sql "SELECT count(*) FROM location_reports")
   out=$(bench --url "${URL[0]}" --dup-to "${URL[1]}" --dup-to "${URL[2]}" --kind location --users "$MEMBERS" --count 200 --conns 8 --duration 60s)
-  rows=$(( $(psql -h 127.0.0.1 -U postgres -d yanzhen_scale -tAc "SELECT count(*) FROM location_reports") - rows0 ))
+  rows=$(( $(sql "SELECT count(*) FROM location_reports") - rows0 ))
   hits=$(( $(metric 0 yanzhen_bot_dedup_hits_total) + $(metric 1 yanzhen_bot_dedup_hits_total) + $(metric 2 yanzhen_bot_dedup_hits_total) - hits0 ))
   sent=$(awk '/^requests/{print $4}' <<<"$out")
   dups=$(awk '/^dups/{print $2, $4, $6}' <<<"$out")
@@ -154,7 +172,7 @@ if want 4 || want 3; then
   id=$("$YZ" broadcast notice --org "$COUNTY" --text "扩容测试通知：请忽略。" 2>/dev/null | awk '/^broadcast/{print $2}')
   line=""
   for _ in $(seq 600); do
-    line=$("$YZ" broadcast status "$id" | head -1)
+    line=$("$YZ" broadcast status "$id" | sed -n 1p) # (sed reads it all: no SIGPIPE)
     [[ $line == *status=done* ]] && break
     sleep 0.5
   done
@@ -227,7 +245,10 @@ if want 6; then
     echo "${inst_pids[$n]}" > "$g/cgroup.procs"
   done
   kind=(--kind text --text 帮助 --users "$MEMBERS" --conns "$CONNS")
-  bench --url "${URL[0]}" --url "${URL[1]}" "${kind[@]}" --duration 3s >/dev/null # warm-up
+  # Warm-up: every member's identity into the (shared) Redis cache with few database connections, then
+  # a short run at full load.
+  bench --url "${URL[0]}" --url "${URL[1]}" --kind text --text 帮助 --users "$MEMBERS" --conns 8 --count "$MEMBERS" --duration 60s >/dev/null
+  bench --url "${URL[0]}" --url "${URL[1]}" "${kind[@]}" --duration 3s >/dev/null
   ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
   # measure URL…: runs the load on those instances, samples their CPU and the generator's over the
   # middle half; prints "rps cpu1% cpu2% generator%".

@@ -92,9 +92,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if a.now == nil {
 		a.now = time.Now
 	}
+	built := a // the error returns below set a to nil before this runs
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 		}
 	}()
 

@@ -446,3 +446,24 @@ func waitFor(t testing.TB, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestNewReturnsItsErrorsAndClosesWhatItOpened: a failure half-way through New (here Redis cannot be
+// reached after the database was opened and migrated) is returned as an error, not a panic, and what was
+// opened is closed.
+func TestNewReturnsItsErrorsAndClosesWhatItOpened(t *testing.T) {
+	vars := map[string]string{
+		"YANZHEN_DATABASE_URL": testenv.DatabaseURL(t), "YANZHEN_REDIS_URL": "redis://127.0.0.1:1/0", "YANZHEN_INDEX_DIR": t.TempDir(),
+	}
+	cfg, err := config.Load("", func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(context.Background(), cfg, testenv.Logger(), Options{})
+	if err == nil {
+		app.Close()
+		t.Fatal("New with an unreachable Redis succeeded")
+	}
+	if app != nil {
+		t.Fatalf("New returned an App with its error %v", err)
+	}
+}

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +15,8 @@ import (
 
 // BenchmarkSurvey100k seeds a county (17 towns, 670 villages, 120,000 members) and a five-question
 // survey with 100,000 finished responses, then measures the results as the county, a town and a village
-// see them (target: < 300 ms on PostgreSQL) and the streamed export of every response.
+// see them (target: < 300 ms on PostgreSQL) and the streamed export of every response (target: well
+// under 5 s) and of a town's.
 //
 //	YANZHEN_TEST_DATABASE_URL=postgres://… go test ./handlers/survey -run '^$' -bench Survey100k -benchtime 10x
 func BenchmarkSurvey100k(b *testing.B) {
@@ -140,50 +138,7 @@ func BenchmarkSurvey100k(b *testing.B) {
 	if models.Dialect(db) == "postgres" {
 		db.Exec("ANALYZE")
 	}
-	if os.Getenv("H6_EXPLAIN") != "" {
-		ex := "EXPLAIN ANALYZE "
-		if models.Dialect(db) != "postgres" {
-			ex = "EXPLAIN QUERY PLAN "
-		}
-		mk := func(n int) []uint64 {
-			ids := make([]uint64, n)
-			for i := range ids {
-				ids[i] = uint64(50000 + i*(1000/n))
-			}
-			return ids
-		}
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{"SELECT response_id, question_id, choice, num, text FROM survey_answers WHERE response_id IN ? ORDER BY response_id, question_id, pos", []any{mk(200)}},
-			{"SELECT response_id, question_id, choice, num, text FROM survey_answers WHERE survey_id = ? AND response_id >= ? AND response_id <= ? ORDER BY response_id, question_id, pos", []any{sv.ID, 50000, 51000}},
-			{"SELECT response_id, question_id, choice, num, text FROM survey_answers WHERE +survey_id = ? AND response_id >= ? AND response_id <= ? ORDER BY response_id, question_id, pos", []any{sv.ID, 50000, 51000}},
-			{"SELECT survey_responses.id, survey_responses.org_id, survey_responses.submitted_at, COALESCE(members.name, '') AS name FROM survey_responses LEFT JOIN members ON members.id = survey_responses.member_id WHERE survey_responses.survey_id = ? AND survey_responses.done = ? AND survey_responses.id > ? ORDER BY survey_responses.id LIMIT 1000", []any{sv.ID, true, 50000}},
-		} {
-			rows, err := db.Raw(ex+q.sql, q.args...).Rows()
-			if err != nil {
-				b.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			out := []string{q.sql}
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				rows.Scan(ptrs...)
-				line := fmt.Sprint(vals[len(vals)-1])
-				if len(line) > 200 {
-					line = line[:200]
-				}
-				out = append(out, line)
-			}
-			rows.Close()
-			b.Log(strings.Join(out, "\n"))
-		}
-	}
+
 	for _, c := range []struct {
 		name string
 		sc   scope.Scope
@@ -204,16 +159,8 @@ func BenchmarkSurvey100k(b *testing.B) {
 			}
 		})
 	}
-	if out := os.Getenv("H6_OUT"); out != "" {
-		for name, sc := range map[string]scope.Scope{"county": scope.Under(county.ID, county.Path), "town": scope.Under(towns[3].ID, towns[3].Path)} {
-			f, _ := os.Create(out + "_" + name + ".xlsx")
-			if _, err := s.WriteExport(ctx, f, full, sc, nil); err != nil {
-				b.Fatal(err)
-			}
-			f.Close()
-		}
-	}
-	// The county reads each batch's answers as one range of ids, the town (a 17th of them) in lists.
+	// The county's export reads each batch's answers as one range of ids, the town's (a 17th of them)
+	// by lists of ids.
 	for _, c := range []struct {
 		name string
 		sc   scope.Scope
@@ -224,17 +171,12 @@ func BenchmarkSurvey100k(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			var ru0, ru1 syscall.Rusage
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			for b.Loop() {
 				n, err := s.WriteExport(ctx, io.Discard, full, c.sc, nil)
-				if err != nil || c.n > 0 && n != c.n {
+				if err != nil || n == 0 || c.n > 0 && n != c.n {
 					b.Fatalf("%d rows: %v", n, err)
 				}
 			}
-			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-			cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
-			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
