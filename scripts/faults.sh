@@ -475,11 +475,16 @@ scenario_redis_restart() {
     fresh_redis "$mode"
     fake_up
     serve_up 0 "$DB_URL" "$REDIS_URL" YANZHEN_BROADCAST_RATE=$BCAST_RATE
-    fault_redis() { redis_kill9; sleep 5; redis_up; }
+    fault_redis() {
+      local before; before="$(redis-cli -p "$REDIS_PORT" dbsize) keys, queue $(redis-cli -p "$REDIS_PORT" xlen yz:bc:queue)"
+      redis_kill9
+      sleep 5
+      redis_up
+      REDIS_SEEN="Redis ($mode) had $before before the kill, $(redis-cli -p "$REDIS_PORT" dbsize) keys, queue $(redis-cli -p "$REDIS_PORT" xlen yz:bc:queue) after the restart"
+    }
     chat_run "$name" fault_redis
     serve_down 0
-    local keys; keys=$(redis-cli -p "$REDIS_PORT" dbsize)
-    chat_row "$name" "; Redis $mode"
+    chat_row "$name" "; $REDIS_SEEN"
   done
 }
 
@@ -616,9 +621,9 @@ scenario_wechat_slow() {
   local ok=1
   VERIFY=$(verify "$name" "$DB_URL") || ok=0
   [ "$(kv "$SUMMARY" recovery_s)" != never ] || ok=0
-  local st; st=$(fake_stats)
+  local calls; calls=$(fake_stats | jq -r '[.calls // {} | to_entries[] | "\(.key) ×\(.value)"] | join(", ")')
   serve_down 0
-  row "$name" "sends took 3 s from ${FS}s to ${FE}s; $(kv "$SUMMARY" during_sent) chat messages then: busy $(kv "$SUMMARY" busy), errors $(kv "$SUMMARY" errors), timeouts $(kv "$SUMMARY" timeouts), p99 $(kv "$SUMMARY" p99_ms) ms; late replies sent: $(jq -c '.calls' <<<"$st")" \
+  row "$name" "sends took 3 s from ${FS}s to ${FE}s; $(kv "$SUMMARY" during_sent) chat messages then: busy $(kv "$SUMMARY" busy), errors $(kv "$SUMMARY" errors), timeouts $(kv "$SUMMARY" timeouts), p99 $(kv "$SUMMARY" p99_ms) ms; WeChat API calls made by the chat in the whole run: ${calls:-none (every reply passive)}" \
     "$(kv "$SUMMARY" recovery_s) s" "$VERIFY" "-" "$ok"
 }
 
@@ -637,11 +642,11 @@ scenario_wechat_failing() {
   done
 }
 
-# 6. The WeChat API down (HTTP 503 for every call) for 20 s during a broadcast.
+# 6. The WeChat API down (HTTP 503 for every call) for 20 s (WECHAT_DOWN_SECS) during a broadcast.
 scenario_wechat_down() {
   local name=wechat-down
   log "== $name"; RUN=$name
-  fault_down() { fake "down?on=1"; sleep 20; fake "down?on=0"; }
+  fault_down() { fake "down?on=1"; sleep "${WECHAT_DOWN_SECS:-20}"; fake "down?on=0"; }
   bcast_fault_run "$name" fault_down
   bcast_row "$name" "every call answered HTTP 503 from ${FS}s to ${FE}s"
 }
@@ -708,26 +713,29 @@ cleanup() {
 trap cleanup EXIT
 
 ALL=(redis-restart pg-restart kill9-broadcast wechat-slow wechat-failing wechat-down sqlite-disk-full)
-WANT=("$@")
-[ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
-for s in "${WANT[@]}"; do
-  declare -F "scenario_${s//-/_}" >/dev/null || die "unknown scenario $s (${ALL[*]})"
-done
 
-log "building into $BIN; output in $OUT"
-go build -o "$BIN" ./cmd/yanzhen
-"$BIN" bench county --help >/dev/null 2>&1 || [ $? = 2 ] || true
-pg_init
-report_header
-echo "uptime before: $(uptime)" >>"$OUT/uptime.txt"
-needs_pg=0
-for s in "${WANT[@]}"; do [ "$s" = sqlite-disk-full ] || needs_pg=1; done
-[ $needs_pg = 1 ] && seed_pg
-for s in "${WANT[@]}"; do [ "$s" = sqlite-disk-full ] && seed_sqlite; done
-for s in "${WANT[@]}"; do
-  "scenario_${s//-/_}"
-done
-echo "uptime after: $(uptime)" >>"$OUT/uptime.txt"
-echo
-cat "$REPORT"
-exit $FAILED
+main() {
+  local want=("$@") s
+  [ ${#want[@]} -gt 0 ] || want=("${ALL[@]}")
+  for s in "${want[@]}"; do
+    declare -F "scenario_${s//-/_}" >/dev/null || die "unknown scenario $s (${ALL[*]})"
+  done
+  log "building into $BIN; output in $OUT"
+  go build -o "$BIN" ./cmd/yanzhen
+  pg_init
+  report_header
+  local needs_pg=0
+  for s in "${want[@]}"; do [ "$s" = sqlite-disk-full ] || needs_pg=1; done
+  [ $needs_pg = 0 ] || seed_pg
+  for s in "${want[@]}"; do [ "$s" != sqlite-disk-full ] || seed_sqlite; done
+  for s in "${want[@]}"; do
+    "scenario_${s//-/_}"
+  done
+  echo >>"$REPORT"
+  echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$REPORT"
+  echo
+  cat "$REPORT"
+  return $FAILED
+}
+# One line, read whole before it runs: editing this file while it runs does not derail it.
+main "$@"; exit $?

@@ -12,14 +12,18 @@
 #   5 policy index: after `yanzhen import policies` (the CLI, on the shared database) every instance
 #     answers the same question the same way, with the new documents
 #   6 read-path throughput, one instance vs two: each instance GOMAXPROCS=1 in a cgroup-v1 CPU quota of
-#     half a core, both on core 0; the load generator on core 1 (Redis and PostgreSQL are not pinned)
+#     half a core, both on core 0; the load generator on core 1 (Redis and PostgreSQL are not pinned);
+#     the cgroups get a high cpu.shares, so that other work on a shared machine does not starve them
 #
 #   bash scripts/scaleout.sh
 #   RUN_ONLY=6 DURATION=15s RUNS=2 bash scripts/scaleout.sh     # only the throughput part
+#   REDIS=own RUN_ONLY=6 bash scripts/scaleout.sh                # with a Redis of its own, on core 1
 #
 # Needs: PostgreSQL on 127.0.0.1:5432 (database yanzhen_scale is dropped and made again), Redis on
-# 127.0.0.1:6379 (DB 10 is flushed, and leased from the tests for the run as internal/testenv does), ports 28190–28193, the policy corpus in ../shared/corpus/policy,
-# and for part 6 root, 2 cores and cgroup v1's cpu controller at /sys/fs/cgroup/cpu.
+# 127.0.0.1:6379 (DB 10 is flushed, and leased from the tests for the run as internal/testenv does;
+# REDIS=own runs a redis-server of its own on 127.0.0.1:28194 instead, pinned to core 1), ports
+# 28190–28193, the policy corpus in ../shared/corpus/policy, and for part 6 root, 2 cores and cgroup
+# v1's cpu controller at /sys/fs/cgroup/cpu (its cgroups yz-scale-* are removed at exit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-15s}
@@ -28,7 +32,10 @@ CONNS=${CONNS:-64}
 MEMBERS=${MEMBERS:-3000}
 RUN_ONLY=${RUN_ONLY:-1,2,3,4,5,6}
 QUOTA_US=${QUOTA_US:-50000} # each instance's CPU quota in part 6, per 100 ms period
+SHARES=${SHARES:-262144}    # part 6's cgroups' cpu.shares (1024: no priority over other processes)
 CORPUS=${CORPUS:-../shared/corpus/policy}
+REDIS=${REDIS:-shared}      # shared: 127.0.0.1:6379 DB 10; own: a redis-server of this run on core 1
+OWN_REDIS_ADDR=127.0.0.1:28194
 CGROOT=/sys/fs/cgroup/cpu
 LOGS=${LOGS:-/tmp/yanzhen-scaleout-logs}
 FAKE_ADDR=127.0.0.1:28190
@@ -44,7 +51,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
-  if [ "$(redis-cli -n 0 get "${LEASE:-none}" 2>/dev/null)" = "${OWNER:-}" ]; then redis-cli -n 0 del "$LEASE" >/dev/null; fi
+  if [ -n "${LEASE:-}" ] && [ "$(redis-cli -n 0 get "$LEASE" 2>/dev/null)" = "$OWNER" ]; then redis-cli -n 0 del "$LEASE" >/dev/null; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -62,16 +69,25 @@ YZ=$work/yanzhen
 
 APPID=wxscale00000000001 SECRET=scalesecret TOKEN=scaletoken AESKEY=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS yanzhen_scale" -c "CREATE DATABASE yanzhen_scale"
-# Redis DB 10 is one of those the tests lease (internal/testenv: yz:test:lease:N in DB 0) and flush:
-# hold its lease for the run, as a test would, so that no test flushes it under the instances.
-LEASE=yz:test:lease:10 OWNER=scaleout-$$
-for _ in $(seq 240); do [ "$(redis-cli -n 0 set $LEASE "$OWNER" EX 600 NX)" = OK ] && break; sleep 0.5; done
-[ "$(redis-cli -n 0 get $LEASE)" = "$OWNER" ] || { echo "Redis DB 10 stayed leased by a test for 2 minutes"; exit 1; }
-(while sleep 60; do redis-cli -n 0 set $LEASE "$OWNER" EX 600 >/dev/null; done) &
-pids+=($!)
-redis-cli -n 10 flushdb >/dev/null
-export YANZHEN_DATABASE_URL="postgres://postgres@127.0.0.1:5432/yanzhen_scale?sslmode=disable"
-export YANZHEN_REDIS_URL=redis://127.0.0.1:6379/10 YANZHEN_LOG_LEVEL=warn
+if [ "$REDIS" = own ]; then
+  # A Redis of this run's own, on core 1 with the generator.
+  taskset -c 1 redis-server --bind 127.0.0.1 --port "${OWN_REDIS_ADDR#*:}" --save "" --appendonly no > "$work/redis.log" 2>&1 &
+  pids+=($!)
+  redis_pid=$!
+  RADDR=$OWN_REDIS_ADDR RDB=0
+  for _ in $(seq 50); do redis-cli -p "${RADDR#*:}" ping >/dev/null 2>&1 && break; sleep 0.1; done
+else
+  # Redis DB 10 is one of those the tests lease (internal/testenv: yz:test:lease:N in DB 0) and flush:
+  # hold its lease for the run, as a test would, so that no test flushes it under the instances.
+  RADDR=127.0.0.1:6379 RDB=10 LEASE=yz:test:lease:10 OWNER=scaleout-$$
+  for _ in $(seq 240); do [ "$(redis-cli -n 0 set $LEASE "$OWNER" EX 600 NX)" = OK ] && break; sleep 0.5; done
+  [ "$(redis-cli -n 0 get $LEASE)" = "$OWNER" ] || { echo "Redis DB 10 stayed leased by a test for 2 minutes"; exit 1; }
+  (while sleep 60; do redis-cli -n 0 set $LEASE "$OWNER" EX 600 >/dev/null; done) &
+  pids+=($!)
+fi
+rcli() { redis-cli -p "${RADDR#*:}" -n "$RDB" "$@"; }
+rcli flushdb >/dev/null
+export YANZHEN_REDIS_URL=redis://$RADDR/$RDB YANZHEN_LOG_LEVEL=warn
 export YANZHEN_OA_APPID=$APPID YANZHEN_OA_SECRET=$SECRET YANZHEN_OA_TOKEN=$TOKEN YANZHEN_OA_AES_KEY=$AESKEY
 export YANZHEN_WECHAT_API_BASE=http://$FAKE_ADDR YANZHEN_BROADCAST_RATE=${BROADCAST_RATE:-500}
 # The daily jobs due at start-up make check 2; the earliest is due at 01:30 in YANZHEN_TZ, so before
@@ -124,7 +140,7 @@ fakestat() { # one number of the fake's /_fake/stats, by a Python expression on 
 # (Few connections: each instance keeps up to 32 PostgreSQL connections open once it has used them, and
 # the server's max_connections is shared with whatever else runs on it.)
 bench --url "${URL[0]}" --bind "$work/codes.csv" --users "$MEMBERS" --conns 12 --duration 1s >/dev/null
-echo "setup: $MEMBERS members bound; instances on ${ADDRS[*]} (GOMAXPROCS=1, core 0), fake WeChat on $FAKE_ADDR, YANZHEN_TZ=$YANZHEN_TZ"
+echo "setup: $MEMBERS members bound; instances on ${ADDRS[*]} (GOMAXPROCS=1, core 0), fake WeChat on $FAKE_ADDR, Redis $RADDR/$RDB, YANZHEN_TZ=$YANZHEN_TZ"
 
 # 1. Retries landing on another instance.
 if want 1; then
@@ -145,16 +161,16 @@ fi
 if want 2; then
   for _ in $(seq 120); do # let the start-up runs finish
     running=0
-    for k in $(redis-cli -n 10 --scan --pattern 'yz:sched:*:*'); do
-      [ "$(redis-cli -n 10 hget "$k" s)" = run ] && running=1
+    for k in $(rcli --scan --pattern 'yz:sched:*:*'); do
+      [ "$(rcli hget "$k" s)" = run ] && running=1
     done
     [ $running = 0 ] && break
     sleep 1
   done
   detail="" res=PASS jobs=0
-  for k in $(redis-cli -n 10 --scan --pattern 'yz:sched:*:*' | sort); do
+  for k in $(rcli --scan --pattern 'yz:sched:*:*' | sort); do
     job=${k#yz:sched:}; job=${job%:*}
-    attempts=$(redis-cli -n 10 hget "$k" n) state=$(redis-cli -n 10 hget "$k" s)
+    attempts=$(rcli hget "$k" n) state=$(rcli hget "$k" s)
     started=$(cat "$work"/yz[012].log | grep 'msg="schedule: job started"' | grep -c "job=$job " || true)
     ran_on=$(for n in 0 1 2; do grep 'msg="schedule: job started"' "$work/yz$n.log" | grep -q "job=$job " && printf '%d' $((n + 1)); done || true)
     jobs=$((jobs + 1))
@@ -238,20 +254,28 @@ fi
 # 6. Read-path throughput: one instance vs two, each in half a core.
 if want 6; then
   kill "${inst_pids[2]}"; wait "${inst_pids[2]}" 2>/dev/null || true # instance 3 is not measured
-  for n in 0 1; do
+  # Each instance in its own cgroup: a quota of half a core, and (SHARES) a weight far above the other
+  # processes on the machine, so that on a busy machine it still gets its half core; the generator in
+  # one more, with the weight and no quota.
+  for n in 0 1 gen; do
     g=$CGROOT/yz-scale-$n
     mkdir -p "$g"; cgroups+=("$g")
+    echo "$SHARES" > "$g/cpu.shares"
+    if [ $n = gen ]; then
+      if [ "$REDIS" = own ]; then echo "$redis_pid" > "$g/cgroup.procs"; fi
+      continue
+    fi
     echo 100000 > "$g/cpu.cfs_period_us"; echo "$QUOTA_US" > "$g/cpu.cfs_quota_us"
     echo "${inst_pids[$n]}" > "$g/cgroup.procs"
   done
-  kind=(--kind text --text 帮助 --users "$MEMBERS" --conns "$CONNS")
+  kind=(--kind text --text 帮助 --users "$MEMBERS")
   # Warm-up: every member's identity into the (shared) Redis cache with few database connections, then
   # a short run at full load.
   bench --url "${URL[0]}" --url "${URL[1]}" --kind text --text 帮助 --users "$MEMBERS" --conns 8 --count "$MEMBERS" --duration 60s >/dev/null
-  bench --url "${URL[0]}" --url "${URL[1]}" "${kind[@]}" --duration 3s >/dev/null
+  bench --url "${URL[0]}" --url "${URL[1]}" "${kind[@]}" --conns $((CONNS * 2)) --duration 3s >/dev/null
   ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-  # measure URL…: runs the load on those instances, samples their CPU and the generator's over the
-  # middle half; prints "rps cpu1% cpu2% generator%".
+  # measure URL…: runs the load on those instances, CONNS connections to each, samples their CPU and
+  # the generator's over the middle half; prints "rps cpu1% cpu2% generator% errors+busy p99".
   measure() {
     local out=$work/out.$RANDOM secs=${DURATION%s} hz a0 a1 g0 b0 b1 g1 lp mid
     hz=$(getconf CLK_TCK)
@@ -259,8 +283,9 @@ if want 6; then
     for u in "$@"; do args+=(--url "$u"); done
     # Not through bench(): $! must be the generator itself (taskset execs it).
     taskset -c 1 "$YZ" bench webhook --appid "$APPID" --token "$TOKEN" --aeskey "$AESKEY" --mode safe \
-      "${args[@]}" "${kind[@]}" --duration "$DURATION" > "$out" &
+      "${args[@]}" "${kind[@]}" --conns $((CONNS * $#)) --duration "$DURATION" > "$out" &
     lp=$!
+    echo $lp > "$CGROOT/yz-scale-gen/cgroup.procs"
     mid=$(( secs / 2 > 0 ? secs / 2 : 1 ))
     sleep $(( secs / 4 + 1 ))
     a0=$(ticks "${inst_pids[0]}") b0=$(ticks "${inst_pids[1]}") g0=$(ticks "$lp")
@@ -268,21 +293,22 @@ if want 6; then
     a1=$(ticks "${inst_pids[0]}") b1=$(ticks "${inst_pids[1]}") g1=$(ticks "$lp")
     wait $lp
     cat "$out" >&2
-    echo "$(awk '/^rps/{print $2}' "$out") $(( (a1 - a0) * 100 / (hz * mid) )) $(( (b1 - b0) * 100 / (hz * mid) )) $(( (g1 - g0) * 100 / (hz * mid) ))"
+    echo "$(awk '/^rps/{print $2}' "$out") $(( (a1 - a0) * 100 / (hz * mid) )) $(( (b1 - b0) * 100 / (hz * mid) )) $(( (g1 - g0) * 100 / (hz * mid) ))" \
+      "$(awk '/^requests/{print $6 + $8}' "$out") $(awk '/^latency/{print $7}' "$out")"
   }
   ratios=()
   for run in $(seq 1 "$RUNS"); do
-    read -r one c1 _ g1 < <(measure "${URL[0]}" 2>>"$work/bench6.log")
-    read -r two d1 d2 g2 < <(measure "${URL[0]}" "${URL[1]}" 2>>"$work/bench6.log")
+    read -r one c1 _ g1 e1 p1 < <(measure "${URL[0]}" 2>>"$work/bench6.log")
+    read -r two d1 d2 g2 e2 p2 < <(measure "${URL[0]}" "${URL[1]}" 2>>"$work/bench6.log")
     r=$(awk -v a="$two" -v b="$one" 'BEGIN{printf "%.2f", a/b}')
     ratios+=("$r")
-    printf 'run %d: one instance %s req/s (instance CPU %s%%, generator %s%%); two instances %s req/s (CPU %s%% + %s%%, generator %s%%); ratio %s\n' \
-      "$run" "$one" "$c1" "$g1" "$two" "$d1" "$d2" "$g2" "$r"
+    printf 'run %d: one instance %s req/s (instance CPU %s%%, generator %s%%, p99 %s, errors+busy %s); two instances %s req/s (CPU %s%% + %s%%, generator %s%%, p99 %s, errors+busy %s); ratio %s\n' \
+      "$run" "$one" "$c1" "$g1" "$p1" "$e1" "$two" "$d1" "$d2" "$g2" "$p2" "$e2" "$r"
   done
   mean=$(printf '%s\n' "${ratios[@]}" | awk '{s += $1} END {printf "%.2f", s / NR}')
   res=FAIL
   if awk -v m="$mean" 'BEGIN{exit !(m >= 1.7)}'; then res=PASS; fi
-  report "6 read path 2 vs 1" $res "mean ratio $mean over $RUNS runs of $DURATION (target ≥ 1.7); instances on core 0 with a quota of ${QUOTA_US}/100000 µs each, generator on core 1"
+  report "6 read path 2 vs 1" $res "mean ratio $mean over $RUNS runs of $DURATION (target ≥ 1.7); instances on core 0 with a quota of ${QUOTA_US}/100000 µs each, generator on core 1 with $CONNS connections per instance, cpu.shares $SHARES"
 fi
 
 echo "uptime after: $(uptime)"

@@ -161,4 +161,14 @@ func TestBroadcastCommands(t *testing.T) {
 	if !strings.Contains(out, "1 已取消关注公众号（43004）") {
 		t.Fatalf("status:\n%s", out)
 	}
+	// --mass: by mass send to a tag, one sendall for the three with WeChat.
+	out, errOut, err := cli("broadcast", "notice", "--org", "洪雅县", "--text", "全县党员大会改期。", "--mass")
+	if err != nil || !strings.Contains(errOut, "按标签群发") {
+		t.Fatalf("--mass: %v %s", err, errOut)
+	}
+	id4 := strings.TrimPrefix(strings.SplitN(out, "\n", 2)[0], "broadcast ")
+	out = waitStatus(id4, "queued=0 sent=3 failed=0 skipped=1")
+	if !strings.Contains(out, "channel=mass") || !strings.Contains(out, "mass: 已打标签 3 人 · 已提交微信") || len(fake.CallsTo(wxfake.APIMassSendAll)) != 1 {
+		t.Fatalf("status of a mass notice:\n%s", out)
+	}
 }

@@ -23,7 +23,8 @@ func TestCooldownLeavesTheQueueAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, nil))
-	o.ClaimLease = 400 * time.Millisecond // autoclaim looks every 200 ms
+	o.ClaimLease = 2 * time.Second   // autoclaim looks every second
+	o.SendTimeout = 10 * time.Second // no timeouts on a busy machine: no possible duplicate
 	eng := NewEngine(r.svc, o)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -38,7 +39,7 @@ func TestCooldownLeavesTheQueueAlone(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(10 * o.Poll)
+	time.Sleep(max(10*o.Poll, o.ClaimLease))
 	groups, err := r.rdb.XInfoGroups(ctx, kv.BroadcastQueueKey).Result()
 	if err != nil || len(groups) != 1 {
 		t.Fatalf("groups %+v, %v", groups, err)

@@ -698,16 +698,31 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// handle delivers one queue entry and removes it from the queue. An entry whose work could not be
-// recorded (the database down) stays pending: another worker takes it over after the claim lease.
+// handle delivers one queue entry and removes it from the queue. A delivery that fails (the database
+// down) is tried again, a second, then longer apart, for half the claim lease — the entry is its to
+// finish until then, and the broadcast goes on as soon as the database is back; after that it stays
+// pending, and another worker takes it over once the lease has run out.
 func (e *Engine) handle(ctx context.Context, m redis.XMessage) {
 	bid, _ := strconv.ParseUint(fmt.Sprint(m.Values["b"]), 10, 64)
 	ids := splitIDs(fmt.Sprint(m.Values["ids"]))
-	if err := e.Deliver(ctx, uint(bid), ids); err != nil {
-		if ctx.Err() == nil {
-			e.s.log.ErrorContext(ctx, "broadcast: deliver", "broadcast", bid, "err", err)
+	start, wait := time.Now(), time.Second
+	for {
+		err := e.Deliver(ctx, uint(bid), ids)
+		if err == nil {
+			break
 		}
-		return
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start)+wait > e.o.ClaimLease/2 {
+			e.s.log.ErrorContext(ctx, "broadcast: deliver", "broadcast", bid, "err", err)
+			return
+		}
+		e.s.log.WarnContext(ctx, "broadcast: deliver, trying again", "broadcast", bid, "in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			return
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 	bg := context.WithoutCancel(ctx)
 	pipe := e.rdb.Pipeline()

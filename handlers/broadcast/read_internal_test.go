@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,14 @@ func TestMarkAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("rebuilt")
+}
+
+// TestNoRemindingUnreadOfAMassNotice: mass recipients all get one message without a personal link, so
+// nobody of them is ever "read"; reminding the unread would send to every one of them again.
+func TestNoRemindingUnreadOfAMassNotice(t *testing.T) {
+	s := &Service{now: time.Now}
+	b := models.Broadcast{Kind: models.BroadcastNotice, Channel: models.SendMass, Status: models.BroadcastDone}
+	if why := s.CanRemind(&b, nil); why == "" || !strings.Contains(why, "群发") {
+		t.Fatalf("CanRemind(mass notice) = %q", why)
+	}
 }

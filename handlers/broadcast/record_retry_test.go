@@ -3,14 +3,24 @@ package broadcast
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
 	"github.com/yanzhen/yanzhen/models"
 )
+
+// patientOptions are fastOptions without send timeouts on a busy machine: a duplicate is the test's.
+func patientOptions(r *rig) EngineOptions {
+	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, nil))
+	o.SendTimeout = 10 * time.Second
+	return o
+}
 
 // failDeliveryUpdates makes the next n updates of the deliveries table fail as if the database were
 // down (n < 0: all of them until the test ends).
@@ -66,7 +76,7 @@ func readyBroadcast(t *testing.T, r *rig, eng *Engine, county string) (uint, []u
 func TestOutcomesRecordedThroughADatabaseBlip(t *testing.T) {
 	r := newRig(t)
 	seed(t, r.db, "重试县", 1, 2, 30)
-	eng := NewEngine(r.svc, fastOptions(r.rdb, teller(r.rdb, r.fakeURL, nil)))
+	eng := NewEngine(r.svc, patientOptions(r))
 	id, ids := readyBroadcast(t, r, eng, "重试县")
 
 	left := failDeliveryUpdates(t, r.db, 2) // two tries fail, the third goes through
@@ -101,7 +111,7 @@ func TestOutcomesRecordedThroughADatabaseBlip(t *testing.T) {
 func TestOutcomesGivenUpWhenTheClaimRunsOut(t *testing.T) {
 	r := newRig(t)
 	seed(t, r.db, "停机县", 1, 1, 5)
-	o := fastOptions(r.rdb, teller(r.rdb, r.fakeURL, nil))
+	o := patientOptions(r)
 	o.ClaimLease = 600 * time.Millisecond
 	eng := NewEngine(r.svc, o)
 	id, ids := readyBroadcast(t, r, eng, "停机县")
@@ -114,5 +124,40 @@ func TestOutcomesGivenUpWhenTheClaimRunsOut(t *testing.T) {
 	r.db.Model(&models.Delivery{}).Where("id IN ? AND claim <> '' AND status = ?", ids, models.DeliveryQueued).Count(&claimed)
 	if claimed != int64(len(ids)) {
 		t.Fatalf("%d of %d recipients still claimed", claimed, len(ids))
+	}
+}
+
+// TestEntryTriedAgainWhenTheDatabaseIsBack: a worker takes a queue entry while the database is down
+// (PostgreSQL down for 20 s under a broadcast): it tries the entry again shortly, and the broadcast
+// goes on when the database is back, rather than the entry waiting out the claim lease for a
+// takeover.
+func TestEntryTriedAgainWhenTheDatabaseIsBack(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.db, "恢复县", 1, 2, 20)
+	eng := NewEngine(r.svc, patientOptions(r))
+	id, ids := readyBroadcast(t, r, eng, "恢复县")
+
+	var left atomic.Int64
+	left.Store(2) // the claim fails twice, as the database comes back
+	name := "test:claims_down"
+	err := r.db.Callback().Raw().Before("gorm:raw").Register(name, func(tx *gorm.DB) {
+		if strings.HasPrefix(tx.Statement.SQL.String(), "UPDATE deliveries SET dup") && left.Load() > 0 {
+			left.Add(-1)
+			tx.AddError(errors.New("connect: connection refused"))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.db.Callback().Raw().Remove(name) })
+
+	eng.handle(context.Background(), redis.XMessage{ID: "1-1", Values: map[string]any{"b": strconv.FormatUint(uint64(id), 10), "ids": joinIDs(ids)}})
+	if left.Load() != 0 {
+		t.Fatalf("%d injected failures left", left.Load())
+	}
+	var sent int64
+	r.db.Model(&models.Delivery{}).Where("id IN ? AND status = ? AND claim = ''", ids, models.DeliverySent).Count(&sent)
+	if sent != int64(len(ids)) {
+		t.Fatalf("%d of %d recipients sent once the database was back", sent, len(ids))
 	}
 }

@@ -64,6 +64,8 @@ func (s *Service) CanRemind(b *models.Broadcast, reminders []models.Broadcast) s
 	switch {
 	case b.Kind != models.BroadcastNotice || remindOf(b) != 0:
 		return "只有通知可以提醒未读（问卷请用问卷页的「提醒」）"
+	case b.Channel == models.SendMass:
+		return "群发的通知大家收到的是同一条消息，没有个人链接，无法知道谁已读"
 	case !s.TracksReads():
 		return "服务器没有配置公网地址（YANZHEN_PUBLIC_URL），通知里没有个人链接，无法知道谁已读"
 	case b.Status != models.BroadcastDone && (b.Status != models.BroadcastCancelled || b.FinishedAt == nil):

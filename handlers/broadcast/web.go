@@ -318,7 +318,7 @@ func (h *Web) Page(c *gin.Context) {
 	if _, ok := DeliveryNames[d.Filter]; !ok && d.Filter != TallyRead && d.Filter != FilterUnread {
 		d.Filter = ""
 	}
-	d.Reads = h.s.TracksReads() && b.Kind == models.BroadcastNotice
+	d.Reads = h.s.TracksReads() && b.Kind == models.BroadcastNotice && b.Channel != models.SendMass // mass recipients share one message: no personal link
 	d.RemindOf = remindOf(b)
 	if d.Reads && d.RemindOf == 0 {
 		if d.Reminders, err = h.s.Reminders(c.Request.Context(), id); err != nil {
