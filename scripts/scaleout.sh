@@ -17,7 +17,7 @@
 #
 #   bash scripts/scaleout.sh
 #   RUN_ONLY=6 DURATION=15s RUNS=2 bash scripts/scaleout.sh     # only the throughput part
-#   REDIS=own RUN_ONLY=6 bash scripts/scaleout.sh                # with a Redis of its own, on core 1
+#   REDIS=shared bash scripts/scaleout.sh                       # on the machine's Redis (DB 10) instead of its own
 #
 # Needs: PostgreSQL on 127.0.0.1:5432 (database yanzhen_scale is dropped and made again), Redis on
 # 127.0.0.1:6379 (DB 10 is flushed, and leased from the tests for the run as internal/testenv does;
@@ -34,7 +34,7 @@ RUN_ONLY=${RUN_ONLY:-1,2,3,4,5,6}
 QUOTA_US=${QUOTA_US:-50000} # each instance's CPU quota in part 6, per 100 ms period
 SHARES=${SHARES:-262144}    # part 6's cgroups' cpu.shares (1024: no priority over other processes)
 CORPUS=${CORPUS:-../shared/corpus/policy}
-REDIS=${REDIS:-shared}      # shared: 127.0.0.1:6379 DB 10; own: a redis-server of this run on core 1
+REDIS=${REDIS:-own}         # own: a redis-server of this run on core 1 (default: tests flush the shared one's DBs); shared: 127.0.0.1:6379 DB 10
 OWN_REDIS_ADDR=127.0.0.1:28194
 CGROOT=/sys/fs/cgroup/cpu
 LOGS=${LOGS:-/tmp/yanzhen-scaleout-logs}
@@ -87,6 +87,7 @@ else
 fi
 rcli() { redis-cli -p "${RADDR#*:}" -n "$RDB" "$@"; }
 rcli flushdb >/dev/null
+export YANZHEN_DATABASE_URL="postgres://postgres@127.0.0.1:5432/yanzhen_scale?sslmode=disable"
 export YANZHEN_REDIS_URL=redis://$RADDR/$RDB YANZHEN_LOG_LEVEL=warn
 export YANZHEN_OA_APPID=$APPID YANZHEN_OA_SECRET=$SECRET YANZHEN_OA_TOKEN=$TOKEN YANZHEN_OA_AES_KEY=$AESKEY
 export YANZHEN_WECHAT_API_BASE=http://$FAKE_ADDR YANZHEN_BROADCAST_RATE=${BROADCAST_RATE:-500}
@@ -114,6 +115,7 @@ for a in "$FAKE_ADDR/_fake/stats" "${ADDRS[0]}/healthz" "${ADDRS[1]}/healthz" "$
   for _ in $(seq 200); do curl -sf "http://$a" >/dev/null && break; sleep 0.1; done
   curl -sf "http://$a" >/dev/null || { echo "no answer from $a"; tail -20 "$work"/*.log; exit 1; }
 done
+grep -q 'database=postgres' "$work/yz0.log" || { echo "instance 1 is not on PostgreSQL"; exit 1; }
 URL=() # the webhooks
 for a in "${ADDRS[@]}"; do URL+=("http://$a/wechat/oa"); done
 
