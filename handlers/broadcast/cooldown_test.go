@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yanzhen/yanzhen/kv"
+	"github.com/yanzhen/yanzhen/models"
 )
 
 // TestCooldownLeavesTheQueueAlone: while WeChat's cool-down lasts (a 45009 stops every server for
@@ -59,6 +60,60 @@ func TestCooldownLeavesTheQueueAlone(t *testing.T) {
 	for id, n := range r.fake.Delivered() {
 		if n != 1 {
 			t.Fatalf("%s got it %d times", id, n)
+		}
+	}
+}
+
+// TestWeChatOutOfReachUsesUpNoRetries: WeChat answers every call with HTTP 503 (down) for longer than
+// a recipient's retries last. Each try pauses every server and gives the attempt back: nobody is
+// failed with "retries used up" (before, a two-minute outage failed most of a broadcast for good), and
+// once WeChat is back everyone gets the notice, once.
+func TestWeChatOutOfReachUsesUpNoRetries(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.db, "断网县", 1, 2, 40)
+	o := patientOptions(r)
+	o.MaxAttempts = 2
+	o.Senders = 1 // one call at a time: the first refusal stops the batch before the next is taken
+	eng := NewEngine(r.svc, o)
+	id, ids := readyBroadcast(t, r, eng, "断网县")
+	ctx := context.Background()
+
+	// The first recipient gets it while WeChat is up (the access token is fetched then); then it is down.
+	if err := eng.Deliver(ctx, id, ids[:1]); err != nil {
+		t.Fatal(err)
+	}
+	ids = ids[1:]
+	r.fake.Down(true)
+	for try := range 2 * o.MaxAttempts {
+		r.rdb.Del(ctx, kv.BroadcastCooldownKey) // the pause is over: the next try goes out
+		if err := eng.Deliver(ctx, id, ids); err != nil {
+			t.Fatal(err)
+		}
+		if left := eng.cooldownLeft(ctx); left <= 0 {
+			t.Fatalf("try %d: WeChat out of reach and no pause", try)
+		}
+	}
+	var rows []models.Delivery
+	r.db.Where("id IN ?", ids).Find(&rows)
+	for _, d := range rows {
+		if d.Status != models.DeliveryQueued || d.Attempts != 0 || d.Claim != "" {
+			t.Fatalf("during the outage %s: status %s attempts %d claim %q, want queued with no attempt used", d.OpenID, d.Status, d.Attempts, d.Claim)
+		}
+	}
+
+	r.fake.Down(false)
+	r.rdb.Del(ctx, kv.BroadcastCooldownKey)
+	if err := eng.Deliver(ctx, id, ids); err != nil {
+		t.Fatal(err)
+	}
+	var sent int64
+	r.db.Model(&models.Delivery{}).Where("id IN ? AND status = ?", ids, models.DeliverySent).Count(&sent)
+	if sent != int64(len(ids)) {
+		t.Fatalf("%d of %d sent once WeChat was back", sent, len(ids))
+	}
+	for _, d := range rows {
+		if n := r.fake.Delivered()[d.OpenID]; n != 1 {
+			t.Fatalf("%s got it %d times", d.OpenID, n)
 		}
 	}
 }

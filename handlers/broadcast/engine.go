@@ -887,9 +887,16 @@ func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Ti
 				r, err := e.tell.TellSeen(sctx, d.OpenID, last[d.OpenID], personal(note, link, d.MemberID))
 				cancel()
 				outs[i] = outcome{d: d, via: r.Via, err: err}
-				if cool := cooldownFor(notify.Code(err)); cool > 0 {
+				if unreachable(err) {
+					// Nothing reached him and nothing is wrong with him: the attempt is given back and
+					// every server pauses, so that an outage of minutes uses up nobody's retries.
+					outs[i] = outcome{d: d, skipped: true}
+					if stop.CompareAndSwap(false, true) {
+						e.coolDown(context.WithoutCancel(ctx), unreachableCooldown, err)
+					}
+				} else if cool := cooldownFor(notify.Code(err)); cool > 0 {
 					stop.Store(true)
-					e.coolDown(context.WithoutCancel(ctx), cool)
+					e.coolDown(context.WithoutCancel(ctx), cool, err)
 				}
 			}
 		})
@@ -916,6 +923,17 @@ func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Ti
 	return outs
 }
 
+// unreachableCooldown is how long every server stops sending when WeChat is out of reach: how often a
+// server looks whether it is back.
+const unreachableCooldown = 5 * time.Second
+
+// unreachable reports a failure that says WeChat as a whole is out of reach (no connection, an HTTP
+// error status such as 503, no access token to be had) rather than anything about the recipient; the
+// message certainly did not reach him. A timeout is not one: it may have.
+func unreachable(err error) bool {
+	return err != nil && notify.Code(err) == 0 && notify.NotDelivered(err) && !errors.Is(err, notify.ErrNoWay) && !notify.Permanent(err)
+}
+
 // cooldownFor is how long every server stops sending after WeChat answered code: busy (-1), the
 // daily API quota (45009) or calls too frequent (45011). 45047 is one person's quota: his alone.
 func cooldownFor(code int64) time.Duration {
@@ -930,12 +948,12 @@ func cooldownFor(code int64) time.Duration {
 	return 0
 }
 
-// coolDown stops every server's sending for d (the deadline is the value: the embedded Redis does not
-// expire keys by itself).
-func (e *Engine) coolDown(ctx context.Context, d time.Duration) {
+// coolDown stops every server's sending for d, because of the error why (the deadline is the value:
+// the embedded Redis does not expire keys by itself).
+func (e *Engine) coolDown(ctx context.Context, d time.Duration, why error) {
 	until := time.Now().Add(d).UnixMilli()
 	e.rdb.Set(ctx, kv.BroadcastCooldownKey, until, d)
-	e.s.log.WarnContext(ctx, "broadcast: WeChat asks to slow down, sending paused", "for", d)
+	e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach, sending paused", "for", d, "err", why)
 }
 
 // cooldownLeft is how long the cool-down goes on (0: none, or Redis unreachable: the limiter fails
@@ -948,14 +966,15 @@ func (e *Engine) cooldownLeft(ctx context.Context) time.Duration {
 	return max(time.Until(time.UnixMilli(v)), 0)
 }
 
-// waitCooldown waits out a cool-down (at most a few seconds at a time, then the caller gives up the
-// rest of its batch); false when ctx ended or the cool-down goes on.
+// waitCooldown waits out a short cool-down (a "system busy"'s); false when ctx ended or the cool-down
+// is longer (WeChat out of reach, a quota used up): the caller gives up the rest of its batch, and
+// the workers leave the queue alone until it ends.
 func (e *Engine) waitCooldown(ctx context.Context) bool {
 	wait := e.cooldownLeft(ctx)
 	if wait <= 0 {
 		return true
 	}
-	if wait > 5*time.Second {
+	if wait > cooldownFor(-1) {
 		return false
 	}
 	return sleep(ctx, wait)
