@@ -258,8 +258,13 @@ func TestTenThousandWithFailures(t *testing.T) {
 	if len(got) != int(p.Sent) {
 		t.Fatalf("the fake delivered %d, the database says %d sent", len(got), p.Sent)
 	}
-	if most := r.fake.MaxPerSecond(); most > 1500+20 {
-		t.Fatalf("%d calls in one second: the rate limit (1,500/s, burst 20) was exceeded", most)
+	// The limiter admits at most 1,500·3 + 20 calls in any 3 s; the fake sees them up to a few
+	// hundred milliseconds late on a loaded machine (under -race), so 200 ms of admissions are allowed
+	// on top. Without the limit (Rate 150,000) this engine sent 6,534 in 3 s on the 2-core machine.
+	most := r.fake.MaxInWindow(3 * time.Second)
+	t.Logf("most calls in 3 s: %d (most in one clock second %d)", most, r.fake.MaxPerSecond())
+	if most > 1500*3+20+300 {
+		t.Fatalf("%d calls in 3 s: the rate limit (1,500/s, burst 20) was exceeded", most)
 	}
 	var texts []string
 	for _, c := range r.fake.CallsTo(wxfake.APICustomSend) {

@@ -26,6 +26,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -119,6 +120,7 @@ type Server struct {
 	// Measurements for load tests (MaxPerSecond, Delivered): message calls per second, messages delivered per openid,
 	// per-user delays, and whether calls are kept (a 600,000-message run keeps only the counts).
 	perSecond  map[int64]int
+	sendTimes  []int64 // unix ns of every message API call since the last Reset, for MaxInWindow
 	okTo       map[string]int
 	userDelays map[string]time.Duration
 	dropCalls  bool
@@ -153,6 +155,7 @@ func (s *Server) resetFaults() {
 	s.fetches = map[string]int{}
 	s.calls = nil
 	s.perSecond = map[int64]int{}
+	s.sendTimes = nil
 	s.okTo = map[string]int{}
 	s.apiCalls = map[string]int{}
 	s.apiOK = map[string]int{}
@@ -480,6 +483,7 @@ func (s *Server) record(c *Call) {
 	}
 	if messageAPIs[c.API] {
 		s.perSecond[c.At.Unix()]++
+		s.sendTimes = append(s.sendTimes, c.At.UnixNano())
 		if c.OK() {
 			for _, to := range c.To {
 				s.okTo[to]++
@@ -512,6 +516,25 @@ func (s *Server) MaxPerSecond() int {
 	most := 0
 	for _, n := range s.perSecond {
 		most = max(most, n)
+	}
+	return most
+}
+
+// MaxInWindow is the most calls to message APIs answered within any span of w (a sliding window),
+// since the last Reset. A limiter of rate r and burst b admits at most r·w + b calls in any span w;
+// at the fake, calls arrive a little after their admission (the scheduler, the network), so a test
+// allows for that delay over a window of a few seconds rather than counting clock seconds.
+func (s *Server) MaxInWindow(w time.Duration) int {
+	s.mu.Lock()
+	times := slices.Clone(s.sendTimes)
+	s.mu.Unlock()
+	slices.Sort(times)
+	most, from := 0, 0
+	for i, t := range times {
+		for t-times[from] >= int64(w) {
+			from++
+		}
+		most = max(most, i-from+1)
 	}
 	return most
 }
