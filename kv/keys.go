@@ -201,6 +201,10 @@ const BroadcastTagRateKey = "yz:bc:rate:tag"
 // quota is used up (45009, 45011)); TTL the cool-down.
 const BroadcastCooldownKey = "yz:bc:cooldown"
 
+// BroadcastCooldownWhyKey: why the cool-down was set, as the console shows it (微信接口暂时连不上…);
+// set with BroadcastCooldownKey and with the same TTL.
+const BroadcastCooldownWhyKey = "yz:bc:cooldown:why"
+
 // MeetingQRTTL bounds how long a meeting's check-in QR url is kept: the QR code is temporary (WeChat
 // keeps one at most 30 days), made to last until an hour after the meeting's end.
 const MeetingQRTTL = 30 * 24 * time.Hour

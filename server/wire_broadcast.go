@@ -37,7 +37,7 @@ func (a *App) wireBroadcast() error {
 		Recorded: func(outcome string, n int) { a.metrics.Broadcast.WithLabelValues(outcome).Add(float64(n)) },
 		Mass:     a.wx, // notices sent by mass send (群发): tags and sendall on the official account
 	})
-	a.bcWeb = broadcast.NewWeb(a.bcast, a.console, a.bcEng.InFlightWindow())
+	a.bcWeb = broadcast.NewWeb(a.bcast, a.console, a.bcEng)
 	a.bcast.Register(a.router) // WeChat's report of a mass send (MASSSENDJOBFINISH)
 	return nil
 }

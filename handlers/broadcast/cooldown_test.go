@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
 )
@@ -51,6 +52,9 @@ func TestCooldownLeavesTheQueueAlone(t *testing.T) {
 	if n := len(r.fake.Calls()); n != 0 {
 		t.Fatalf("%d calls to WeChat during the cool-down", n)
 	}
+	if left, why := eng.Paused(ctx); left < 59*time.Minute || why != "微信暂时不能发送" { // no reason beside it: an older server's
+		t.Fatalf("paused %v %q", left, why)
+	}
 
 	r.rdb.Del(ctx, kv.BroadcastCooldownKey)
 	p := waitFinal(t, r.svc, b.ID, 60*time.Second)
@@ -89,8 +93,8 @@ func TestWeChatOutOfReachUsesUpNoRetries(t *testing.T) {
 		if err := eng.Deliver(ctx, id, ids); err != nil {
 			t.Fatal(err)
 		}
-		if left := eng.cooldownLeft(ctx); left <= 0 {
-			t.Fatalf("try %d: WeChat out of reach and no pause", try)
+		if left, why := eng.Paused(ctx); left <= 0 || why != "微信接口暂时连不上" {
+			t.Fatalf("try %d: WeChat out of reach and pause %v %q", try, left, why)
 		}
 	}
 	var rows []models.Delivery
@@ -115,5 +119,25 @@ func TestWeChatOutOfReachUsesUpNoRetries(t *testing.T) {
 		if n := r.fake.Delivered()[d.OpenID]; n != 1 {
 			t.Fatalf("%s got it %d times", d.OpenID, n)
 		}
+	}
+}
+
+// TestQuotaPauseSaysWhy: WeChat answers 45009 (the day's API quota used up): every server pauses
+// for 10 minutes and says why.
+func TestQuotaPauseSaysWhy(t *testing.T) {
+	r := newRig(t)
+	seed(t, r.db, "限额县", 1, 1, 5)
+	o := patientOptions(r)
+	o.Senders = 1
+	eng := NewEngine(r.svc, o)
+	id, ids := readyBroadcast(t, r, eng, "限额县")
+	ctx := context.Background()
+	r.fake.Fail(wxfake.APICustomSend, 45009, 1)
+	r.fake.Fail(wxfake.APITemplateSend, 45009, 1)
+	if err := eng.Deliver(ctx, id, ids); err != nil {
+		t.Fatal(err)
+	}
+	if left, why := eng.Paused(ctx); left < 9*time.Minute || why != "微信接口今天的调用次数已用完" {
+		t.Fatalf("after 45009: paused %v %q", left, why)
 	}
 }

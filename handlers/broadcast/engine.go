@@ -949,11 +949,41 @@ func cooldownFor(code int64) time.Duration {
 }
 
 // coolDown stops every server's sending for d, because of the error why (the deadline is the value:
-// the embedded Redis does not expire keys by itself).
+// the embedded Redis does not expire keys by itself; the reason the console shows is kept beside it).
 func (e *Engine) coolDown(ctx context.Context, d time.Duration, why error) {
 	until := time.Now().Add(d).UnixMilli()
-	e.rdb.Set(ctx, kv.BroadcastCooldownKey, until, d)
+	e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, kv.BroadcastCooldownKey, until, d)
+		p.Set(ctx, kv.BroadcastCooldownWhyKey, pauseReason(why), d)
+		return nil
+	})
 	e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach, sending paused", "for", d, "err", why)
+}
+
+// pauseReason says why every server stopped sending, for the console.
+func pauseReason(err error) string {
+	switch code := notify.Code(err); {
+	case unreachable(err):
+		return "微信接口暂时连不上"
+	case code == 45009:
+		return "微信接口今天的调用次数已用完"
+	case code == 45011:
+		return "调用微信接口太频繁"
+	}
+	return reasonOf(err) // -1: 微信系统繁忙
+}
+
+// Paused tells whether every server has stopped sending for now (WeChat out of reach or busy, a
+// quota used up), for how much longer, and why; recipients wait queued meanwhile and nothing is lost.
+func (e *Engine) Paused(ctx context.Context) (left time.Duration, why string) {
+	if left = e.cooldownLeft(ctx); left <= 0 {
+		return 0, ""
+	}
+	why, _ = e.rdb.Get(ctx, kv.BroadcastCooldownWhyKey).Result()
+	if why == "" {
+		why = "微信暂时不能发送" // set by a server of an earlier version
+	}
+	return left, why
 }
 
 // cooldownLeft is how long the cool-down goes on (0: none, or Redis unreachable: the limiter fails

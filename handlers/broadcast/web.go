@@ -1,6 +1,7 @@
 package broadcast
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -23,13 +24,32 @@ type Web struct {
 	// window is the engine's in-flight window: at most this many people may get a notice twice after
 	// a server was killed (the page says so beside the possible duplicates).
 	window int
+	// paused is the engine's Paused: whether every server has stopped sending for now, and why.
+	paused func(context.Context) (time.Duration, string)
 }
 
-// NewWeb makes the pages and puts 群发 in the console's menu. window is the engine's in-flight window
-// (shown beside the possible duplicates); 0 when unknown.
-func NewWeb(s *Service, con *console.Service, window int) *Web {
+// NewWeb makes the pages and puts 群发 in the console's menu. eng is the engine that sends (its
+// in-flight window is shown beside the possible duplicates, its pauses on a sending broadcast).
+func NewWeb(s *Service, con *console.Service, eng *Engine) *Web {
 	con.AddNav(console.NavItem{Key: "broadcasts", Label: "群发", Href: "/console/broadcasts", Order: 60})
-	return &Web{s: s, con: con, window: window}
+	return &Web{s: s, con: con, window: eng.InFlightWindow(), paused: eng.Paused}
+}
+
+// pauseOf is why and how much longer every server has stopped sending, when b is sending and has
+// recipients waiting; zero otherwise.
+func (h *Web) pauseOf(ctx context.Context, b *models.Broadcast, queued int64) (time.Duration, string) {
+	if b.Status != models.BroadcastSending || queued == 0 {
+		return 0, ""
+	}
+	return h.paused(ctx)
+}
+
+// aboutLeft is a pause's remaining time as people read it: 约 5 秒, 约 10 分钟.
+func aboutLeft(d time.Duration) string {
+	if d < time.Minute {
+		return "约 " + strconv.Itoa(int(max((d+time.Second-1)/time.Second, 1))) + " 秒"
+	}
+	return "约 " + strconv.Itoa(int((d+time.Minute-1)/time.Minute)) + " 分钟"
 }
 
 // row is a broadcast in a list, with the viewer's figures.
@@ -247,6 +267,9 @@ type pageData struct {
 	Reminders []models.Broadcast
 	NoRemind  string
 	Mass      *models.BroadcastMass // its mass send, when it has one and the viewer sees the whole audience
+	// Pause: why every server has stopped sending for now (WeChat out of reach, busy, a quota used up)
+	// while this broadcast has people waiting, and PauseLeft how much longer; "" when it is not.
+	Pause, PauseLeft string
 }
 
 // Unread is how many of the viewer's recipients WeChat took have not opened their link (at least 0).
@@ -314,6 +337,9 @@ func (h *Web) Page(c *gin.Context) {
 	if d.Mass, err = h.massFor(c.Request.Context(), v.Scope, b); err != nil {
 		h.con.Fail(c, err)
 		return
+	}
+	if left, why := h.pauseOf(c.Request.Context(), b, d.Progress.Queued); left > 0 {
+		d.Pause, d.PauseLeft = why, aboutLeft(left)
 	}
 	if _, ok := DeliveryNames[d.Filter]; !ok && d.Filter != TallyRead && d.Filter != FilterUnread {
 		d.Filter = ""
@@ -463,6 +489,14 @@ type apiDetail struct {
 	Reasons []apiReason `json:"reasons"`
 	Units   []apiUnit   `json:"units"`
 	Mass    *apiMass    `json:"mass"` // its mass send (web_mass.go); null when none, or not the caller's to see
+	Paused  *apiPause   `json:"paused"`
+}
+
+// apiPause: every server has stopped sending for now while this broadcast has people waiting; they
+// stay queued and go out once it ends.
+type apiPause struct {
+	Reason string    `json:"reason"`
+	Until  time.Time `json:"until"`
 }
 
 type apiList struct {
@@ -549,6 +583,9 @@ func (h *Web) APIGet(c *gin.Context) {
 		return
 	}
 	out.Mass = toAPIMass(job)
+	if left, why := h.pauseOf(c.Request.Context(), b, p.Queued); left > 0 {
+		out.Paused = &apiPause{Reason: why, Until: time.Now().Add(left).Truncate(time.Second)}
+	}
 	for _, r := range p.Reasons {
 		out.Reasons = append(out.Reasons, apiReason{Status: r.Status, ErrCode: r.ErrCode, Reason: r.Reason, Count: r.N})
 	}

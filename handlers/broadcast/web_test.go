@@ -255,3 +255,66 @@ func TestAPIScheduleAndManage(t *testing.T) {
 }
 
 func itoa(id uint) string { return strconv.FormatUint(uint64(id), 10) }
+
+// TestPauseShownWhileWeChatIsOutOfReach: WeChat is down while a notice is sending. The page and the
+// API say that every server has paused, why and until when, with the recipients still queued; once
+// WeChat is back they get it, once, and the pause is no longer shown.
+func TestPauseShownWhileWeChatIsOutOfReach(t *testing.T) {
+	e := consoletest.New(t)
+	bindSeen(t, e, "o_zhang", "张国华")
+	tok := e.Token(consoletest.County)
+	e.Fake.Down(true)
+	var b struct {
+		ID uint `json:"id"`
+	}
+	if st, body := e.API(tok, "POST", "/api/v1/broadcasts", map[string]any{"org_paths": []string{"洪雅县/花溪镇/郭沟村"},
+		"text": "今晚八点村委会开会。"}, &b); st != http.StatusCreated {
+		t.Fatalf("create: %d %s", st, body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.App.Broadcasts().Run(ctx); close(done) }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if left, _ := e.App.Broadcasts().Paused(ctx); left > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("WeChat down and no pause")
+		}
+	}
+	cancel()
+	<-done
+
+	page := "/console/broadcasts/" + itoa(b.ID)
+	county := e.Login(consoletest.County)
+	if _, body := county.Get(page); !strings.Contains(body, "微信接口暂时连不上，所有服务器暂停发送，约 ") || !strings.Contains(body, "不会漏发") {
+		t.Fatalf("the page does not say why nothing goes out:\n%.1500s", body)
+	}
+	var detail struct {
+		Status string `json:"status"`
+		Counts struct {
+			Queued, Sent int64
+		} `json:"counts"`
+		Paused *struct {
+			Reason string    `json:"reason"`
+			Until  time.Time `json:"until"`
+		} `json:"paused"`
+	}
+	if st, body := e.API(tok, "GET", "/api/v1/broadcasts/"+itoa(b.ID), nil, &detail); st != http.StatusOK || detail.Paused == nil ||
+		detail.Paused.Reason != "微信接口暂时连不上" || detail.Paused.Until.Before(time.Now().Add(-time.Second)) ||
+		detail.Status != models.BroadcastSending || detail.Counts.Queued == 0 || detail.Counts.Sent != 0 {
+		t.Fatalf("API during the pause: %d %s", st, body)
+	}
+
+	e.Fake.Down(false)
+	runUntil(t, e, b.ID, models.BroadcastDone) // once the 5 s pause is over
+	if n := e.Fake.Delivered()["o_zhang"]; n != 1 {
+		t.Fatalf("o_zhang got it %d times", n)
+	}
+	if _, body := county.Get(page); strings.Contains(body, "暂停发送") {
+		t.Fatal("a finished notice still shows the pause")
+	}
+	if st, body := e.API(tok, "GET", "/api/v1/broadcasts/"+itoa(b.ID), nil, &detail); st != http.StatusOK || !strings.Contains(body, `"paused":null`) {
+		t.Fatalf("API after the pause: %d %s", st, body)
+	}
+}
