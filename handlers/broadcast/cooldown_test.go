@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yanzhen/yanzhen/bot/wechat/wxapi"
 	"github.com/yanzhen/yanzhen/bot/wechat/wxfake"
 	"github.com/yanzhen/yanzhen/kv"
 	"github.com/yanzhen/yanzhen/models"
@@ -139,5 +140,11 @@ func TestQuotaPauseSaysWhy(t *testing.T) {
 	}
 	if left, why := eng.Paused(ctx); left < 9*time.Minute || why != "微信接口今天的调用次数已用完" {
 		t.Fatalf("after 45009: paused %v %q", left, why)
+	}
+	// A "busy" from another server's call in flight does not cut the quota's pause short.
+	busy, why := pauseFor(&wxapi.APIError{Code: -1})
+	eng.coolDown(ctx, busy, why, nil)
+	if left, why := eng.Paused(ctx); left < 9*time.Minute || why != "微信接口今天的调用次数已用完" {
+		t.Fatalf("after a later -1: paused %v %q", left, why)
 	}
 }

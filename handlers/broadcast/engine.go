@@ -891,12 +891,10 @@ func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Ti
 					// Nothing reached him and nothing is wrong with him: the attempt is given back and
 					// every server pauses, so that an outage of minutes uses up nobody's retries.
 					outs[i] = outcome{d: d, skipped: true}
-					if stop.CompareAndSwap(false, true) {
-						e.coolDown(context.WithoutCancel(ctx), unreachableCooldown, err)
-					}
-				} else if cool := cooldownFor(notify.Code(err)); cool > 0 {
+				}
+				if pause, why := pauseFor(err); pause > 0 {
 					stop.Store(true)
-					e.coolDown(context.WithoutCancel(ctx), cool, err)
+					e.coolDown(context.WithoutCancel(ctx), pause, why, err)
 				}
 			}
 		})
@@ -923,10 +921,6 @@ func (e *Engine) send(ctx context.Context, ds []claimed, last map[string]time.Ti
 	return outs
 }
 
-// unreachableCooldown is how long every server stops sending when WeChat is out of reach: how often a
-// server looks whether it is back.
-const unreachableCooldown = 5 * time.Second
-
 // unreachable reports a failure that says WeChat as a whole is out of reach (no connection, an HTTP
 // error status such as 503, no access token to be had) rather than anything about the recipient; the
 // message certainly did not reach him. A timeout is not one: it may have.
@@ -934,43 +928,47 @@ func unreachable(err error) bool {
 	return err != nil && notify.Code(err) == 0 && notify.NotDelivered(err) && !errors.Is(err, notify.ErrNoWay) && !notify.Permanent(err)
 }
 
-// cooldownFor is how long every server stops sending after WeChat answered code: busy (-1), the
-// daily API quota (45009) or calls too frequent (45011). 45047 is one person's quota: his alone.
-func cooldownFor(code int64) time.Duration {
-	switch code {
-	case -1:
-		return 2 * time.Second
-	case 45011:
-		return 10 * time.Second
-	case 45009:
-		return 10 * time.Minute
-	}
-	return 0
-}
+// busyPause is the pause after WeChat said it is busy (-1), the longest one a worker waits out
+// (waitCooldown) instead of leaving its batch to the queue.
+const busyPause = 2 * time.Second
 
-// coolDown stops every server's sending for d, because of the error why (the deadline is the value:
-// the embedded Redis does not expire keys by itself; the reason the console shows is kept beside it).
-func (e *Engine) coolDown(ctx context.Context, d time.Duration, why error) {
-	until := time.Now().Add(d).UnixMilli()
-	e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, kv.BroadcastCooldownKey, until, d)
-		p.Set(ctx, kv.BroadcastCooldownWhyKey, pauseReason(why), d)
-		return nil
-	})
-	e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach, sending paused", "for", d, "err", why)
-}
-
-// pauseReason says why every server stopped sending, for the console.
-func pauseReason(err error) string {
+// pauseFor is how long every server stops sending after err, and why as the console says it; 0 when
+// err is about the recipient alone (45047 is one person's quota: his alone) or nil. WeChat out of
+// reach: 5 s, how often a server looks whether it is back.
+func pauseFor(err error) (time.Duration, string) {
 	switch code := notify.Code(err); {
 	case unreachable(err):
-		return "微信接口暂时连不上"
-	case code == 45009:
-		return "微信接口今天的调用次数已用完"
+		return 5 * time.Second, "微信接口暂时连不上"
+	case code == -1:
+		return busyPause, "微信系统繁忙"
 	case code == 45011:
-		return "调用微信接口太频繁"
+		return 10 * time.Second, "调用微信接口太频繁"
+	case code == 45009:
+		return 10 * time.Minute, "微信接口今天的调用次数已用完"
 	}
-	return reasonOf(err) // -1: 微信系统繁忙
+	return 0, ""
+}
+
+// coolDownScript sets the cool-down's deadline (KEYS[1], ARGV[1] unix ms) and its reason (KEYS[2],
+// ARGV[3]) for ARGV[2] ms, unless one that ends later is in force: a "busy" after a used-up quota
+// must not cut the quota's pause short. 1 when set.
+var coolDownScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if cur >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+return 1
+`)
+
+// coolDown stops every server's sending for d, because of err (why: as the console says it). The
+// deadline is the value (the embedded Redis does not expire keys by itself), the reason beside it.
+func (e *Engine) coolDown(ctx context.Context, d time.Duration, why string, err error) {
+	until := time.Now().Add(d).UnixMilli()
+	set, rerr := coolDownScript.Run(ctx, e.rdb, []string{kv.BroadcastCooldownKey, kv.BroadcastCooldownWhyKey}, until, d.Milliseconds(), why).Int()
+	if rerr == nil && set == 0 {
+		return // a longer pause is in force
+	}
+	e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach, sending paused", "for", d, "err", err)
 }
 
 // Paused tells whether every server has stopped sending for now (WeChat out of reach or busy, a
@@ -1004,7 +1002,7 @@ func (e *Engine) waitCooldown(ctx context.Context) bool {
 	if wait <= 0 {
 		return true
 	}
-	if wait > cooldownFor(-1) {
+	if wait > busyPause {
 		return false
 	}
 	return sleep(ctx, wait)
