@@ -51,11 +51,7 @@ func cmdBenchBroadcast(ctx context.Context, std stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, log, err := cf.load(std)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg, log)
+	cfg, log, db, err := cf.loadDB(std)
 	if err != nil {
 		return err
 	}

@@ -131,11 +131,7 @@ func cmdBenchCounty(ctx context.Context, std stdio, args []string) error {
 		if *members < 1 || *villages < 1 || *villages > 2000 {
 			return usageError("bench county --setup: --members must be at least 1 and --villages 1-2000")
 		}
-		cfg, log, err := cf.load(std)
-		if err != nil {
-			return err
-		}
-		db, err := openDB(cfg, log)
+		cfg, log, db, err := cf.loadDB(std)
 		if err != nil {
 			return err
 		}
@@ -145,11 +141,7 @@ func cmdBenchCounty(ctx context.Context, std stdio, args []string) error {
 		if *journal == "" {
 			return usageError("bench county --verify --journal FILE")
 		}
-		cfg, log, err := cf.load(std)
-		if err != nil {
-			return err
-		}
-		db, err := openDB(cfg, log)
+		_, _, db, err := cf.loadDB(std)
 		if err != nil {
 			return err
 		}

@@ -65,11 +65,7 @@ func cmdBroadcast(ctx context.Context, std stdio, args []string) error {
 			return usageError(fmt.Sprintf("broadcast status: %q is no broadcast id", fs.Arg(0)))
 		}
 	}
-	cfg, log, err := cf.load(std)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg, log)
+	cfg, log, db, err := cf.loadDB(std)
 	if err != nil {
 		return err
 	}

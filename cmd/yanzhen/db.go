@@ -22,6 +22,20 @@ func openDB(cfg *config.Config, log *slog.Logger) (*gorm.DB, error) {
 	return db, nil
 }
 
+// loadDB loads the configuration and opens (and migrates) its database; the caller closes it with
+// closeDB.
+func (c *commonFlags) loadDB(std stdio) (*config.Config, *slog.Logger, *gorm.DB, error) {
+	cfg, log, err := c.load(std)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := openDB(cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, log, db, nil
+}
+
 func closeDB(db *gorm.DB) {
 	if sqlDB, err := db.DB(); err == nil {
 		sqlDB.Close()

@@ -35,11 +35,7 @@ func cmdImport(ctx context.Context, std stdio, args []string) error {
 	default:
 		return usageError(fmt.Sprintf("import: unknown kind %q (roster, questions, policies, places)", what))
 	}
-	cfg, log, err := cf.load(std)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg, log)
+	cfg, log, db, err := cf.loadDB(std)
 	if err != nil {
 		return err
 	}

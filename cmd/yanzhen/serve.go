@@ -92,11 +92,7 @@ func cmdMigrate(ctx context.Context, std stdio, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, log, err := cf.load(std)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(cfg, log)
+	_, log, db, err := cf.loadDB(std)
 	if err != nil {
 		return err
 	}
