@@ -20,7 +20,7 @@ import (
 	"unicode/utf8"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFiles embed.FS
 
 //go:embed static
@@ -40,7 +40,7 @@ func NewRenderer(loc *time.Location, static *Static) (*Renderer, error) {
 	}
 	r := &Renderer{pages: map[string]*template.Template{}, loc: loc}
 	funcs := r.funcs(static)
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: layout: %w", err)
 	}
