@@ -13,6 +13,12 @@
 # when something stays. The verdict ("judged") is on RSS and the goroutine means, the two
 # figures; the other series are shown for their trend.
 #
+# Each open connection holds one goroutine in the server. Left to itself, the driver's connection pool
+# follows the load's bursts (a connection idle for two minutes is closed by the server, a burst opens
+# new ones), so the goroutine count would measure the load tool's pool. HOLD_CONNS=1 (the default)
+# makes the driver keep CONNS connections to each instance open, as a load balancer's keep-alive pool
+# would (`bench county --hold-conns`: a GET /healthz on each every 30 s); HOLD_CONNS=0 leaves it.
+#
 #   bash scripts/soak.sh                    # DURATION=1h
 #   DURATION=4m bash scripts/soak.sh        # a trial
 #   OUT=/tmp/soak-x AIDES=5000 PEAK=2h ARRIVALS=peak CONNS=64 bash scripts/soak.sh
@@ -39,6 +45,7 @@ AIDES=${AIDES:-5000}
 MEMBERS=${MEMBERS:-$AIDES}
 VILLAGES=${VILLAGES:-100}
 CONNS=${CONNS:-64}
+HOLD_CONNS=${HOLD_CONNS:-1}
 SAMPLE=${SAMPLE:-30}
 PORTS=(28181 28182)
 FAKE_ADDR=${FAKE_ADDR:-127.0.0.1:28189}
@@ -162,6 +169,7 @@ pids+=($sampler)
 echo "soak: driving $AIDES aides for $DURATION (peak $PEAK, arrivals $ARRIVALS) against ${PORTS[*]}; samples every ${SAMPLE}s in $OUT/samples.csv" >&2
 /usr/bin/time -v "$BIN" bench county --url "http://127.0.0.1:${PORTS[0]}/wechat/oa" --url "http://127.0.0.1:${PORTS[1]}/wechat/oa" \
   --codes "$OUT/codes.csv" --duration "$DURATION" --peak "$PEAK" --arrivals "$ARRIVALS" --aides "$AIDES" --conns "$CONNS" --bind \
+  $([ "$HOLD_CONNS" = 1 ] && echo --hold-conns) \
   --journal "$OUT/journal.jsonl" --stats "$OUT/stats.csv" --stats-every 10s > "$OUT/driver.txt" 2> "$OUT/driver.err" || {
   echo "soak: the driver failed:" >&2; tail -20 "$OUT/driver.err" >&2; exit 1; }
 END_SECS=$(($(date +%s) - start))
@@ -177,7 +185,7 @@ verify_rc=0
 
 # The summary: each series over its window.
 {
-  echo "== driver ($AIDES aides, $DURATION, peak $PEAK, arrivals $ARRIVALS, 2 instances)"
+  echo "== driver ($AIDES aides, $DURATION, peak $PEAK, arrivals $ARRIVALS, 2 instances, conns $CONNS, hold-conns $HOLD_CONNS)"
   grep -v '^bench:' "$OUT/driver.txt"
   grep -E 'Maximum resident|User time|System time|Percent of CPU|Elapsed' "$OUT/driver.err" | sed 's/^[[:space:]]*/  driver /'
   echo "== verify"

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -109,6 +110,7 @@ func cmdBenchCounty(ctx context.Context, std stdio, args []string) error {
 	arrivals := fs.String("arrivals", "peak", "when sessions start in each window: peak (most in the middle) or flat (evenly, the peak's plateau held)")
 	aides := fs.Int("aides", 5000, "how many aides (the first rows of --codes) take part")
 	conns := fs.Int("conns", 64, "requests in flight at most")
+	holdConns := fs.Bool("hold-conns", false, "keep --conns connections to each instance open the whole run (a GET /healthz on each every 30 s, as a load balancer's keep-alive pool and health checks would), so that the servers' connection count does not follow the load's bursts")
 	journal := fs.String("journal", "", "append one JSON line per acknowledged effect (the driver) / the journal to check (--verify)")
 	statsFile := fs.String("stats", "", "write a CSV line per --stats-every: t_seconds,sent,ok,busy,errors,timeouts,p50_ms,p99_ms,max_ms,acked_effects")
 	statsEvery := fs.Duration("stats-every", 10*time.Second, "the --stats interval")
@@ -214,12 +216,51 @@ func cmdBenchCounty(ctx context.Context, std stdio, args []string) error {
 		statsOut = f
 	}
 	r.flat = *arrivals == "flat"
+	if *holdConns {
+		holdCtx, stopHolding := context.WithCancel(ctx)
+		defer stopHolding()
+		go holdConnections(holdCtx, hc, urls, *conns, 30*time.Second)
+	}
 	res := r.drive(ctx, aideList, *duration, *peak, statsOut, *statsEvery)
 	res.print(std.out, len(urls), *conns, mode)
 	if res.firstErr != nil {
 		fmt.Fprintf(std.err, "bench: first error: %v\n", res.firstErr)
 	}
 	return nil
+}
+
+// holdConnections keeps n connections to each instance open: every interval it sends n GET /healthz
+// to each at once, which takes (and so refreshes) every idle connection of hc's pool before the
+// server's idle timeout closes it, and opens those missing. Failures are ignored: the run's own
+// requests count the errors.
+func holdConnections(ctx context.Context, hc *http.Client, urls []string, n int, every time.Duration) {
+	var targets []string
+	for _, raw := range urls {
+		if u, err := url.Parse(raw); err == nil {
+			targets = append(targets, u.Scheme+"://"+u.Host+"/healthz")
+		}
+	}
+	for {
+		var wg sync.WaitGroup
+		for _, t := range targets {
+			for range n {
+				wg.Go(func() {
+					req, err := http.NewRequestWithContext(ctx, http.MethodGet, t, nil)
+					if err != nil {
+						return
+					}
+					if res, err := hc.Do(req); err == nil {
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if !sleepUntil(ctx, time.Now().Add(every)) {
+			return
+		}
+	}
 }
 
 // ---- setup ----

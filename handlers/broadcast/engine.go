@@ -965,10 +965,12 @@ return 1
 func (e *Engine) coolDown(ctx context.Context, d time.Duration, why string, err error) {
 	until := time.Now().Add(d).UnixMilli()
 	set, rerr := coolDownScript.Run(ctx, e.rdb, []string{kv.BroadcastCooldownKey, kv.BroadcastCooldownWhyKey}, until, d.Milliseconds(), why).Int()
-	if rerr == nil && set == 0 {
-		return // a longer pause is in force
-	}
-	e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach, sending paused", "for", d, "err", err)
+	switch {
+	case rerr != nil: // the next take of the limiter fails on Redis anyway
+		e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach; the pause could not be recorded", "err", err, "redis_err", rerr)
+	case set == 1:
+		e.s.log.WarnContext(ctx, "broadcast: WeChat busy or out of reach, sending paused", "for", d, "err", err)
+	} // else a longer pause is in force
 }
 
 // Paused tells whether every server has stopped sending for now (WeChat out of reach or busy, a
