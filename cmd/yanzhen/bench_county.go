@@ -230,9 +230,11 @@ func cmdBenchCounty(ctx context.Context, std stdio, args []string) error {
 }
 
 // holdConnections keeps n connections to each instance open: every interval it sends n GET /healthz
-// to each at once, which takes (and so refreshes) every idle connection of hc's pool before the
-// server's idle timeout closes it, and opens those missing. Failures are ignored: the run's own
-// requests count the errors.
+// to each at once and reads none of the answers until all n have come, so that no two requests share
+// a connection: every idle connection of hc's pool is taken (and so kept from the server's idle
+// timeout) and the missing ones are opened. Without the wait, the first answers come back before the
+// last requests leave, those reuse the same few connections, and the pool's least recently used ones
+// lapse after two minutes. Failures are ignored: the run's own requests count the errors.
 func holdConnections(ctx context.Context, hc *http.Client, urls []string, n int, every time.Duration) {
 	var targets []string
 	for _, raw := range urls {
@@ -241,22 +243,30 @@ func holdConnections(ctx context.Context, hc *http.Client, urls []string, n int,
 		}
 	}
 	for {
-		var wg sync.WaitGroup
+		var answered, done sync.WaitGroup
+		all := make(chan struct{})
 		for _, t := range targets {
 			for range n {
-				wg.Go(func() {
+				answered.Add(1)
+				done.Go(func() {
 					req, err := http.NewRequestWithContext(ctx, http.MethodGet, t, nil)
+					var res *http.Response
+					if err == nil {
+						res, err = hc.Do(req)
+					}
+					answered.Done()
 					if err != nil {
 						return
 					}
-					if res, err := hc.Do(req); err == nil {
-						io.Copy(io.Discard, res.Body)
-						res.Body.Close()
-					}
+					<-all // the connection stays this request's until every request has its answer
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
 				})
 			}
 		}
-		wg.Wait()
+		answered.Wait()
+		close(all)
+		done.Wait()
 		if !sleepUntil(ctx, time.Now().Add(every)) {
 			return
 		}
